@@ -1,0 +1,34 @@
+"""The named capabilities that API endpoints declare, and the roles that bundle them."""
+
+from __future__ import annotations
+
+from typing import Final
+
+ANALYTICS_READ: Final = "analytics.read"
+ANALYTICS_EXPORT: Final = "analytics.export"
+FLEET_INGEST: Final = "fleet.ingest"
+# Not a permission: any signed-in user of the chain (used by /api/me/).
+AUTHENTICATED: Final = "authenticated"
+
+ALL_CAPABILITIES: Final = (ANALYTICS_READ, ANALYTICS_EXPORT, FLEET_INGEST)
+
+VIEWER: Final = "Viewer"
+MANAGER: Final = "Manager"
+ADMIN: Final = "Admin"
+
+ROLE_CAPABILITIES: Final[dict[str, tuple[str, ...]]] = {
+    VIEWER: (ANALYTICS_READ,),
+    MANAGER: (ANALYTICS_READ, ANALYTICS_EXPORT),
+    ADMIN: (ANALYTICS_READ, ANALYTICS_EXPORT, FLEET_INGEST),
+}
+ROLE_BY_NAME: Final = {"viewer": VIEWER, "manager": MANAGER, "admin": ADMIN}
+
+# Apps whose models an Admin may manage in the chain's Django admin.
+ADMIN_MANAGED_APPS: Final = ("fleet", "routes", "bookings", "analytics", "reporting", "auth", "authtoken")
+
+
+def user_capabilities(user: object) -> list[str]:
+    has_perm = getattr(user, "has_perm", None)
+    if has_perm is None or not getattr(user, "is_authenticated", False):
+        return []
+    return [capability for capability in ALL_CAPABILITIES if has_perm(capability)]

@@ -1,0 +1,35 @@
+"""bootstrap: migrate every schema, seed the demo chains when they are missing, print URLs and logins."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from chains.models import Chain
+
+DEMO_SCHEMAS = ("acme", "playhub")
+
+
+class Command(BaseCommand):
+    help = "Migrate, seed the demo chains when missing, and print where to log in."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate_schemas", shared=True, verbosity=0, interactive=False)
+        call_command("migrate_schemas", verbosity=0, interactive=False)
+        missing = [schema for schema in DEMO_SCHEMAS if not Chain.objects.filter(schema_name=schema).exists()]
+        if missing:
+            self.stdout.write("Seeding the demo chains (first run only) …")
+            call_command("seed_demo")
+        port = os.environ.get("PORT", "8000")
+        self.stdout.write("")
+        self.stdout.write("CVD is starting:")
+        for chain in Chain.objects.exclude(schema_name="public").order_by("schema_name"):
+            domain = chain.domains.filter(is_primary=True).first()
+            self.stdout.write(f"  {chain.name}: http://{domain}:{port}/admin/   API: http://{domain}:{port}/api/docs/")
+        self.stdout.write(f"  Platform admin: http://localhost:{port}/admin/")
+        self.stdout.write("Demo logins (password 'demo'):")
+        for schema in DEMO_SCHEMAS:
+            self.stdout.write(f"  {schema}-admin, {schema}-manager, {schema}-viewer")

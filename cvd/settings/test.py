@@ -1,0 +1,12 @@
+"""Settings for the test suite: the same services, other Redis databases, fast hashing."""
+
+from cvd.settings.base import *  # noqa: F403
+from cvd.settings.base import REDIS_URL, services
+
+DEBUG = False
+REDIS_DB_OFFSET = 4
+CACHES["default"]["LOCATION"] = services.redis_url_with_db(REDIS_URL, REDIS_DB_OFFSET + 1)  # noqa: F405
+CELERY_BROKER_URL = services.celery_broker_url(REDIS_URL, REDIS_DB_OFFSET + 0)
+CELERY_RESULT_BACKEND = services.celery_broker_url(REDIS_URL, REDIS_DB_OFFSET + 2)
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -1,0 +1,1 @@
+"""Exports, export jobs, scheduled reports and alerts (built on the analytics query layer)."""
