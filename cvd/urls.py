@@ -13,6 +13,9 @@ admin.site.index_title = "Chain administration"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/me/", MeApi.as_view(), name="api-me"),
+    path("api/fleet/", include("fleet.urls")),
+    path("api/bookings/", include("bookings.urls")),
+    path("api/analytics/", include("analytics.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -1,0 +1,5 @@
+"""API URLs of the bookings app."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []
