@@ -1,0 +1,124 @@
+"""The query layer: every metric question ("this measure, for this chain, range and filters") goes through here.
+
+API views, dashboards and exports call these functions and never aggregate raw rows themselves.
+Money comes back as exact `Decimal`; rounding happens only when presented.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from analytics.filters import NO_FILTERS, Filters
+from analytics.periods import Period
+from analytics.query.raw import BOOKING_DIMENSIONS, SALES_DIMENSIONS, bookings_by_raw, sales_by_raw
+from chains.models import Chain
+
+__all__ = [
+    "BOOKING_DIMENSIONS",
+    "SALES_DIMENSIONS",
+    "SalesTotals",
+    "bookings_by",
+    "current_chain",
+    "funnel_events",
+    "local_today",
+    "open_minutes",
+    "sales_by",
+    "sales_totals",
+]
+
+
+def current_chain() -> Chain:
+    """The chain whose schema this connection is in; analytics never runs in the public schema."""
+    tenant = getattr(connection, "tenant", None)
+    if tenant is None or connection.schema_name == "public":
+        raise RuntimeError("analytics queries must run inside a chain schema")
+    if isinstance(tenant, Chain):
+        return tenant
+    # schema_context() sets a stand-in without the chain's fields; load the real one.
+    chain = Chain.objects.get(schema_name=connection.schema_name)
+    connection.tenant = chain
+    return chain
+
+
+def local_today(chain: Chain | None = None) -> date:
+    chain = chain or current_chain()
+    return timezone.now().astimezone(chain.tz).date()
+
+
+@dataclass(frozen=True)
+class SalesTotals:
+    revenue: Decimal
+    units: int
+    transactions: int
+
+
+def sales_by(*, period: Period, filters: Filters = NO_FILTERS, by: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Revenue, units and transactions in `period`, grouped by the dimensions in `by` (see SALES_DIMENSIONS).
+
+    Time dimensions are local to the chain: day, week (ISO, Monday), month, weekday (ISO 1–7), hour_of_day.
+    """
+    chain = current_chain()
+    starts_at, ends_at = period.bounds(chain.tz)
+    return sales_by_raw(starts_at=starts_at, ends_at=ends_at, tz=chain.time_zone, filters=filters, by=by)
+
+
+def sales_totals(*, period: Period, filters: Filters = NO_FILTERS) -> SalesTotals:
+    rows = sales_by(period=period, filters=filters)
+    if not rows:
+        return SalesTotals(Decimal(0), 0, 0)
+    row = rows[0]
+    return SalesTotals(Decimal(row["revenue"]), int(row["units"]), int(row["transactions"]))
+
+
+def bookings_by(*, period: Period, filters: Filters = NO_FILTERS, by: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Bookings by start time in `period`: bookings, cancelled, no_shows, paid_or_completed, booked_minutes, revenue."""
+    chain = current_chain()
+    starts_at, ends_at = period.bounds(chain.tz)
+    return bookings_by_raw(starts_at=starts_at, ends_at=ends_at, tz=chain.time_zone, filters=filters, by=by)
+
+
+def open_minutes(*, period: Period, filters: Filters = NO_FILTERS) -> dict[int, int]:
+    """Minutes each resource is open in `period`, from its weekly opening hours in local time (DST-aware)."""
+    from bookings.models import OpeningHours
+
+    chain = current_chain()
+    hours = OpeningHours.objects.select_related("resource", "resource__location")
+    if filters.resources:
+        hours = hours.filter(resource_id__in=filters.resources)
+    if filters.resource_types:
+        hours = hours.filter(resource__resource_type__in=filters.resource_types)
+    if filters.locations:
+        hours = hours.filter(resource__location_id__in=filters.locations)
+    if filters.regions:
+        hours = hours.filter(resource__location__region__in=filters.regions)
+    by_weekday: dict[int, list[tuple[int, Any, Any]]] = {}
+    minutes: dict[int, int] = {}
+    for row in hours:
+        by_weekday.setdefault(row.weekday, []).append((row.resource_id, row.opens, row.closes))
+        minutes.setdefault(row.resource_id, 0)
+    for day in period.dates():
+        for resource_id, opens, closes in by_weekday.get(day.isoweekday(), ()):
+            opened = datetime.combine(day, opens, tzinfo=chain.tz)
+            closed = datetime.combine(day, closes, tzinfo=chain.tz)
+            minutes[resource_id] += int((closed - opened).total_seconds() // 60)
+    return minutes
+
+
+def funnel_events(*, period: Period, filters: Filters = NO_FILTERS) -> list[tuple[str, str, datetime]]:
+    """(session_id, step, occurred_at) of the funnel events in `period`; sessions are counted by the caller.
+
+    Distinct sessions do not add across buckets, so the funnel is always computed from raw rows over an index.
+    """
+    from bookings.models import FunnelEvent
+
+    chain = current_chain()
+    starts_at, ends_at = period.bounds(chain.tz)
+    events = FunnelEvent.objects.filter(occurred_at__gte=starts_at, occurred_at__lt=ends_at)
+    return list(events.values_list("session_id", "step", "occurred_at"))
