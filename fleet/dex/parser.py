@@ -73,6 +73,21 @@ _DEX_TAGS = frozenset({"DXS", "ST", "SE", "DXE", "G85", "ID1", "ID4", "ID5", "VA
 _SINGLETONS = frozenset({"ID1", "ID4", "ID5", "VA1", "VA2", "VA3", "CA2", "CA3", "DA2", "EA3", "G85"})
 
 
+def _crc_table() -> tuple[int, ...]:
+    table = []
+    for index in range(256):
+        crc = index
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+        table.append(crc)
+    return tuple(table)
+
+
+# Byte-at-a-time table: reads are re-checked on every upload, and the bitwise
+# loop is several times slower in pure Python.
+_CRC_TABLE = _crc_table()
+
+
 class DexError(ValueError):
     """The input is not a usable DEX read (empty, not DEX, or truncated)."""
 
@@ -152,9 +167,7 @@ def crc16_arc(data: bytes) -> int:
     """CRC-16/ARC (poly 0xA001 reflected, init 0), the checksum G85 carries."""
     crc = 0
     for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+        crc = (crc >> 8) ^ _CRC_TABLE[(crc ^ byte) & 0xFF]
     return crc
 
 
@@ -445,8 +458,9 @@ def _check_crc(ctx: _Context, body: Sequence[_Line], encoding: str) -> bool | No
     expected = int(declared, 16)
     covered = body[:g85_at]
     # Machines checksum the bytes they sent, trailing spaces included (the
-    # Royal sample needs them); but an upload path may have trimmed them, so
-    # the trimmed form is accepted too.
+    # Royal sample needs them). The trimmed form is tried too because an
+    # upload path may have padded lines. A read whose trailing spaces were
+    # trimmed away cannot verify: the checksummed bytes are gone.
     variants = (
         [line.raw for line in covered],
         [line.raw.rstrip() for line in covered],
