@@ -1,0 +1,1 @@
+"""Write services of the fleet app: sales imports, DEX ingestion, import jobs."""

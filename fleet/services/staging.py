@@ -1,0 +1,267 @@
+"""The set-based import engine shared by sales, bookings and funnel events.
+
+A file is COPYed into a temporary staging table of text columns (row number first), validated by
+one scan that joins the staging rows to the reference tables, and written with one
+INSERT … SELECT. Nothing is stored unless every row is valid: the caller runs inside one
+transaction and rolls it back when the report has errors.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import psycopg
+from django.db import DatabaseError, connection, transaction
+from django.db.backends.utils import CursorWrapper
+
+from fleet.services.files import TableSource
+from fleet.services.reports import ImportReport
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, float], None]
+_COPY_CHUNK = 4 * 1024 * 1024
+_ISO_WITH_OFFSET = r"^\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)\s*$"
+_ISO_WITHOUT_OFFSET = r"^\s*\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*$"
+_INTEGER = r"^\s*[-+]?[0-9]{1,15}\s*$"
+_DECIMAL = r"^\s*[-+]?([0-9]{1,30}(\.[0-9]*)?|\.[0-9]+)\s*$"
+
+
+def v(column: str) -> str:
+    """The SQL of a staged value: trimmed, and NULL when empty."""
+    return f"nullif(btrim(s.\"{column}\"), '')"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One reason a value is bad: a SQL condition over the staged row `s` and its message (a SQL text expression)."""
+
+    condition: str
+    message: str
+
+
+def lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def required(column: str) -> Check:
+    return Check(f"{v(column)} IS NULL", lit("required"))
+
+
+def max_length(column: str, length: int) -> Check:
+    return Check(f"length({v(column)}) > {length}", lit(f"longer than {length} characters"))
+
+
+def integer_between(column: str, low: int, high: int) -> list[Check]:
+    value = v(column)
+    return [
+        Check(f"{value} !~ '{_INTEGER}'", f"'not a whole number: ' || quote_literal({value})"),
+        Check(f"{value}::bigint < {low}", lit(f"must be at least {low}") if low != 0 else lit("must not be negative")),
+        Check(f"{value}::bigint > {high}", lit(f"absurdly large (more than {high})")),
+    ]
+
+
+def decimal_between(column: str, low: int, high: int, places: int) -> list[Check]:
+    value = v(column)
+    return [
+        Check(f"{value} !~ '{_DECIMAL}'", f"'not a decimal number: ' || quote_literal({value})"),
+        Check(f"{value}::numeric < {low}", lit("must not be negative") if low == 0 else lit(f"must be at least {low}")),
+        Check(f"{value}::numeric > {high}", lit(f"absurdly large (more than {high})")),
+        Check(f"scale({value}::numeric) > {places}", lit(f"more than {places} decimal places")),
+    ]
+
+
+def timestamp_with_offset(column: str) -> list[Check]:
+    value = v(column)
+    return [
+        Check(
+            f"{value} ~ '{_ISO_WITHOUT_OFFSET}'",
+            lit("no UTC offset: write ISO 8601 with an offset, e.g. 2026-03-01T12:30:00+01:00"),
+        ),
+        Check(
+            f"{value} !~ '{_ISO_WITH_OFFSET}'",
+            f"'not an ISO 8601 timestamp with offset: ' || quote_literal({value})",
+        ),
+        Check(f"NOT pg_input_is_valid({value}, 'timestamptz')", f"'not a valid date/time: ' || quote_literal({value})"),
+        Check(f"{value}::timestamptz < '2000-01-01T00:00:00Z'", lit("before the year 2000")),
+        Check(f"{value}::timestamptz > now() + interval '1 day'", lit("in the future")),
+    ]
+
+
+def one_of(column: str, choices: Sequence[str]) -> Check:
+    listed = ", ".join(lit(choice) for choice in choices)
+    return Check(
+        f"lower({v(column)}) NOT IN ({listed})",
+        f"'not one of {', '.join(choices)}: ' || quote_literal({v(column)})",
+    )
+
+
+@dataclass(frozen=True)
+class ImportSpec:
+    """What one kind of file looks like and how its valid rows become model rows."""
+
+    kind: str  # "sales", "bookings", "funnel": also the raw_data_changed kind
+    columns: tuple[str, ...]  # in the documented order
+    required_columns: frozenset[str]
+    key: str  # the external-id column
+    joins: str  # LEFT JOINs of reference tables onto `s` used by the checks
+    checks: dict[str, list[Check]]  # per column, first failing check wins
+    target_table: str
+    target_key: str  # the unique external-id column of the target table
+    extra_errors_sql: tuple[str, ...] = field(default=())  # SELECT row_no, column, message FROM … s …
+
+    @property
+    def stage(self) -> str:
+        return f"_import_stage_{self.kind}"
+
+
+def header_check(spec: ImportSpec, source: TableSource, report: ImportReport) -> None:
+    header = source.header
+    seen: set[str] = set()
+    for name in header:
+        if name == "":
+            report.add_error(row=0, column="", message="a header cell is empty")
+        elif name not in spec.columns:
+            report.add_error(row=0, column=name, message=f"unknown column (expected {', '.join(spec.columns)})")
+        elif name in seen:
+            report.add_error(row=0, column=name, message="column appears twice in the header")
+        seen.add(name)
+    for name in spec.columns:
+        if name in spec.required_columns and name not in seen:
+            report.add_error(row=0, column=name, message="required column missing from the header")
+
+
+def stage_load(cursor: CursorWrapper, spec: ImportSpec, source: TableSource, report: ImportReport) -> int:
+    """Fill the staging table; returns the number of data rows (ragged rows become errors)."""
+    stage = spec.stage
+    columns = ", ".join(f'"{name}" text' for name in spec.columns)
+    cursor.execute(f"DROP TABLE IF EXISTS {stage}")
+    cursor.execute(f"CREATE TEMP TABLE {stage} (row_no bigint GENERATED BY DEFAULT AS IDENTITY, {columns}) ON COMMIT DROP")
+    file_columns = ", ".join(f'"{name}"' for name in source.header)
+    if source.csv_body is not None:
+        try:
+            with transaction.atomic():
+                with cursor.cursor.copy(f"COPY {stage} ({file_columns}) FROM STDIN WITH (FORMAT csv)") as copy:
+                    body = source.csv_body
+                    for start in range(0, len(body), _COPY_CHUNK):
+                        copy.write(body[start : start + _COPY_CHUNK])
+            cursor.execute(f"SELECT count(*) FROM {stage}")
+            return int(cursor.fetchone()[0])
+        except (DatabaseError, psycopg.Error) as exc:
+            # Ragged rows, stray quotes, mixed line ends: the row-by-row path names the rows.
+            logger.info("raw COPY refused the file, reading it row by row: %s", str(exc).splitlines()[0])
+            cursor.execute(f"TRUNCATE {stage} RESTART IDENTITY")
+    width = len(source.header)
+    rows = 0
+    with cursor.cursor.copy(f"COPY {stage} (row_no, {file_columns}) FROM STDIN") as copy:
+        for number, values in source.iter_rows():
+            rows += 1
+            if len(values) != width:
+                # Trailing empty cells are a spreadsheet habit, not a shape error.
+                if len(values) > width and not any(values[width:]):
+                    values = values[:width]
+                else:
+                    report.add_error(
+                        row=number, column="", message=f"has {len(values)} fields, the header has {width}"
+                    )
+                    continue
+            copy.write_row([number, *values])
+    return rows
+
+
+def stage_errors(cursor: CursorWrapper, spec: ImportSpec, report: ImportReport) -> None:
+    """One scan over the staging rows; every failing column of every row becomes an error."""
+    values = []
+    for order, name in enumerate(spec.columns):
+        checks = spec.checks.get(name, [])
+        if not checks:
+            continue
+        whens = " ".join(f"WHEN {check.condition} THEN {check.message}" for check in checks)
+        values.append(f"({order}, '{name}', CASE {whens} END)")
+    parts = [
+        f"SELECT s.row_no, e.ord, e.col, e.msg FROM {spec.stage} s {spec.joins} "
+        f"CROSS JOIN LATERAL (VALUES {', '.join(values)}) AS e(ord, col, msg) WHERE e.msg IS NOT NULL"
+    ]
+    parts += [f"SELECT x.row_no, 100, x.col, x.msg FROM ({sql}) AS x(row_no, col, msg)" for sql in spec.extra_errors_sql]
+    cursor.execute(" UNION ALL ".join(parts) + " ORDER BY 1, 2")
+    for row_no, _order, column, message in cursor.fetchall():
+        report.add_error(row=int(row_no), column=column, message=message)
+
+
+def stage_repeats(cursor: CursorWrapper, spec: ImportSpec, report: ImportReport) -> int:
+    """Rows whose external id appeared earlier in the file: identical → duplicates (returned), else errors."""
+    key = v(spec.key)
+    content = " || chr(31) || ".join(f"coalesce({v(name)}, '')" for name in spec.columns)
+    cursor.execute(
+        f"""
+        WITH repeated AS (
+            SELECT {key} AS k FROM {spec.stage} s WHERE {key} IS NOT NULL GROUP BY 1 HAVING count(*) > 1
+        ), ranked AS (
+            SELECT s.row_no, {key} AS k, md5({content}) AS h,
+                   first_value(s.row_no) OVER w AS first_row, first_value(md5({content})) OVER w AS first_h
+            FROM {spec.stage} s JOIN repeated r ON r.k = {key}
+            WINDOW w AS (PARTITION BY {key} ORDER BY s.row_no)
+        )
+        SELECT row_no, k, first_row, h = first_h FROM ranked WHERE row_no > first_row ORDER BY row_no
+        """
+    )
+    same = 0
+    for row_no, k, first_row, identical in cursor.fetchall():
+        if identical:
+            same += 1
+        else:
+            report.add_error(
+                row=int(row_no),
+                column=spec.key,
+                message=f"{spec.key} {k!r} repeated with different content (first at row {first_row})",
+            )
+    return same
+
+
+def run_import(
+    *,
+    spec: ImportSpec,
+    source: TableSource,
+    report: ImportReport,
+    insert: Callable[[CursorWrapper, bool], tuple[int, object, object]],
+    progress: Progress | None = None,
+    structural_problems: Sequence[tuple[int, str, str]] = (),
+) -> tuple[object, object] | None:
+    """Validate and write one file inside the caller's transaction; returns the (start, end) written or None.
+
+    `insert(cursor, has_repeats)` writes the valid rows and returns (created, min time, max time).
+    """
+    def step(name: str, fraction: float) -> None:
+        if progress is not None:
+            progress(name, fraction)
+
+    header_check(spec, source, report)
+    for row, column, message in structural_problems:
+        report.add_error(row=row, column=column, message=message)
+    if report.rejected:
+        return None
+    with connection.cursor() as cursor:
+        # Hash joins and the repeat check over a million rows want memory, for this transaction only.
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        step("loading", 0.1)
+        # Ragged rows are reported and left out; the others are still validated, so one pass names every bad row.
+        report.rows = stage_load(cursor, spec, source, report)
+        if report.rows == 0 and not report.rejected:
+            report.add_error(row=0, column="", message="the file has a header but no data rows")
+            return None
+        cursor.execute(f"ANALYZE {spec.stage}")
+        step("validating", 0.4)
+        stage_errors(cursor, spec, report)
+        repeats = stage_repeats(cursor, spec, report)
+        if report.rejected:
+            return None
+        step("writing", 0.7)
+        created, starts_at, ends_at = insert(cursor, repeats > 0)
+        report.created = created
+        report.duplicates = report.rows - created
+        step("done", 1.0)
+        if created == 0:
+            return None
+        return starts_at, ends_at
