@@ -17,6 +17,9 @@ class Capability(models.Model):
             ("export", "Can export reports (CSV, XLSX, PDF)"),
         ]
 
+    def __str__(self) -> str:
+        return "analytics capabilities"
+
 
 class DirtyRange(models.Model):
     """A time range whose raw rows changed since the rollups last covered it (late data, backfills)."""

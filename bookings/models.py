@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from fleet.models import MONEY, Customer, Location
+from fleet.models import Customer, Location, money_field
 
 
 class Resource(models.Model):
@@ -60,7 +60,7 @@ class Booking(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices)
-    amount = models.DecimalField(**MONEY, default=0)
+    amount = money_field(default=0)
     booked_at = models.DateTimeField(null=True, blank=True, help_text="when the customer made the booking")
     ingested_at = models.DateTimeField(default=timezone.now)
 

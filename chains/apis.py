@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.db import connection
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from chains.capabilities import AUTHENTICATED, user_capabilities
+from chains.tenancy import current_tenant
 from chains.views import CapabilityAPIView
 
 
@@ -38,7 +38,7 @@ class MeApi(CapabilityAPIView):
         )
     )
     def get(self, request: Request) -> Response:
-        chain = connection.tenant
+        chain = current_tenant()
         user = request.user
         return Response(
             {

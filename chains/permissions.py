@@ -31,7 +31,7 @@ class CapabilityPermission(BasePermission):
 
     message = "You do not have the capability this endpoint needs."
 
-    def has_permission(self, request: Request, view: "APIView") -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         capability = required_capability(view, request.method or "GET")
         if capability is None:
             return False

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.apps import apps
 from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
-from django.db import connection
 
 from chains.capabilities import ADMIN, ADMIN_MANAGED_APPS, ROLE_CAPABILITIES
+from chains.tenancy import current_schema
 
 
 def _permission(capability: str) -> Permission:
@@ -17,7 +17,7 @@ def _permission(capability: str) -> Permission:
 
 def roles_ensure() -> dict[str, Group]:
     """Idempotently create the role groups in the current chain schema."""
-    if connection.schema_name == "public":
+    if current_schema() == "public":
         raise RuntimeError("Roles belong to a chain; run inside a chain schema.")
     for app_config in apps.get_app_configs():
         create_permissions(app_config, verbosity=0)

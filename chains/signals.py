@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import AppConfig
-from django.db import connection
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
+
+from chains.tenancy import current_schema
 
 
 @receiver(post_migrate)
@@ -15,7 +16,7 @@ def roles_after_migrate(sender: AppConfig, **kwargs: Any) -> None:
     # post_migrate fires once per app; act on the last app so every permission exists.
     from django.apps import apps
 
-    if sender is not list(apps.get_app_configs())[-1] or connection.schema_name == "public":
+    if sender is not list(apps.get_app_configs())[-1] or current_schema() == "public":
         return
     from chains.roles import roles_ensure
 

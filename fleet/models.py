@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-MONEY = {"max_digits": 14, "decimal_places": 4}
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 4}
+
+
+def money_field(**options: Any) -> models.DecimalField:  # type: ignore[type-arg]
+    """Exact money: 4 decimal places kept, rounded half-up to 2 only when presented."""
+    return models.DecimalField(**MONEY, **options)
+
+
 UNASSIGNED_SKU = "UNASSIGNED"
 
 
@@ -196,7 +204,7 @@ class Sale(models.Model):
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="sales")
     slot_code = models.CharField(max_length=20, blank=True)
     quantity = models.PositiveIntegerField()
-    amount = models.DecimalField(**MONEY)
+    amount = money_field()
     transactions = models.PositiveIntegerField(default=1, help_text="1, or the vend count of a DEX-derived row")
     payment_method = models.CharField(max_length=10, choices=PaymentMethod.choices, blank=True)
     customer = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="sales")

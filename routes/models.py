@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 
-from fleet.models import MONEY, Device, PlanogramSlot
+from fleet.models import Device, PlanogramSlot, money_field
 
 
 class Driver(models.Model):
@@ -77,7 +77,7 @@ class ServiceVisit(models.Model):
     device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="service_visits")
     visited_at = models.DateTimeField()
     completed = models.BooleanField(default=True)
-    cash_collected = models.DecimalField(**MONEY, default=0)
+    cash_collected = money_field(default=0)
     notes = models.TextField(blank=True)
 
     class Meta:

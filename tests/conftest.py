@@ -30,10 +30,9 @@ def _get_or_create_chain(schema: str, domain: str, tz: str, currency: str) -> Ch
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[None]:
-    with django_db_blocker.unblock():  # type: ignore[attr-defined]
-        with schema_context("public"):
-            for spec in (CHAIN_A, CHAIN_B):
-                _get_or_create_chain(*spec)
+    with django_db_blocker.unblock(), schema_context("public"):  # type: ignore[attr-defined]
+        for spec in (CHAIN_A, CHAIN_B):
+            _get_or_create_chain(*spec)
     yield
 
 

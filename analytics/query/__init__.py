@@ -19,6 +19,7 @@ from analytics.filters import NO_FILTERS, Filters
 from analytics.periods import Period
 from analytics.query.raw import BOOKING_DIMENSIONS, SALES_DIMENSIONS, bookings_by_raw, sales_by_raw
 from chains.models import Chain
+from chains.tenancy import current_schema
 
 __all__ = [
     "BOOKING_DIMENSIONS",
@@ -37,13 +38,13 @@ __all__ = [
 def current_chain() -> Chain:
     """The chain whose schema this connection is in; analytics never runs in the public schema."""
     tenant = getattr(connection, "tenant", None)
-    if tenant is None or connection.schema_name == "public":
+    if tenant is None or current_schema() == "public":
         raise RuntimeError("analytics queries must run inside a chain schema")
     if isinstance(tenant, Chain):
         return tenant
     # schema_context() sets a stand-in without the chain's fields; load the real one.
-    chain = Chain.objects.get(schema_name=connection.schema_name)
-    connection.tenant = chain
+    chain = Chain.objects.get(schema_name=current_schema())
+    connection.tenant = chain  # type: ignore[attr-defined]
     return chain
 
 

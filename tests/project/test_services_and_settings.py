@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -45,8 +46,10 @@ def _stop(var_dir: Path) -> None:
         pg.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=var_dir / "pg", user="pgserver")
 
 
-def test_embedded_services_start_from_nothing_and_are_reused(tmp_path: Path) -> None:
-    var_dir = Path("/tmp") / f"cvd-probe-{os.getpid()}"  # short: a unix socket path must stay under 108 bytes
+def test_embedded_services_start_from_nothing_and_are_reused() -> None:
+    # A short path: a unix socket path must stay under 108 bytes.
+    var_dir = Path(tempfile.mkdtemp(prefix="cvd-probe-"))
+    var_dir.chmod(0o755)  # the embedded PostgreSQL runs as its own system user when we are root
     try:
         first = _probe(var_dir)
         second = _probe(var_dir)
