@@ -75,3 +75,21 @@ def test_unknown_host_is_404(db: None) -> None:
     from django.test import Client
 
     assert Client(HTTP_HOST="nobody.localhost").get("/api/me/").status_code == 404
+
+
+def test_cache_keys_carry_the_chain_schema(chain_a: ChainFixture, chain_b: ChainFixture) -> None:
+    from django.core.cache import cache
+
+    with schema_context("test_a"):
+        cache.set("dashboard", "numbers of A", 30)
+    with schema_context("test_b"):
+        seen_from_b = cache.get("dashboard")
+        cache.set("dashboard", "numbers of B", 30)
+    with schema_context("test_a"):
+        seen_from_a = cache.get("dashboard")
+        cache.delete("dashboard")
+    with schema_context("test_b"):
+        cache.delete("dashboard")
+
+    assert seen_from_b is None
+    assert seen_from_a == "numbers of A"
