@@ -230,3 +230,44 @@ class Sale(models.Model):
 
     def __str__(self) -> str:
         return f"{self.external_id} {self.amount}"
+
+
+def _import_upload_path(instance: ImportJob, filename: str) -> str:
+    from django.db import connection
+
+    # Files of different chains never share a directory.
+    return f"imports/{getattr(connection, 'schema_name', 'public')}/{timezone.now():%Y%m%d%H%M%S}-{filename}"
+
+
+class ImportJob(models.Model):
+    """A file import run in the background (large admin uploads); the admin shows its progress and report."""
+
+    class Kind(models.TextChoices):
+        SALES = "sales"
+        BOOKINGS = "bookings"
+        FUNNEL = "funnel"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        IMPORTED = "imported"
+        REJECTED = "rejected"
+        FAILED = "failed"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    file_name = models.CharField(max_length=255)
+    upload = models.FileField(upload_to=_import_upload_path, max_length=500, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    phase = models.CharField(max_length=20, blank=True)
+    progress = models.FloatField(default=0)
+    report = models.JSONField(default=dict, blank=True)
+    requested_by = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} import {self.file_name} ({self.status})"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -18,16 +18,15 @@ from fleet.services.staging import (
     ImportSpec,
     Progress,
     decimal_between,
+    import_table,
     integer_between,
     lit,
     max_length,
     one_of,
     required,
-    run_import,
     timestamp_with_offset,
     v,
 )
-from fleet.signals import raw_data_changed
 
 SALES_COLUMNS = ("transaction_id", "sold_at", "device", "product", "quantity", "amount", "payment_method", "customer", "slot")
 SALES_REQUIRED = frozenset({"transaction_id", "sold_at", "device", "product", "quantity", "amount"})
@@ -116,26 +115,15 @@ def _import(
     *, source_table: TableSource, report: ImportReport, source: str, progress: Progress | None,
     structural_problems: Sequence[tuple[int, str, str]] = (),
 ) -> ImportReport:
-    sid = transaction.savepoint()
-    written = run_import(
+    return import_table(
         spec=sales_spec(),
         source=source_table,
         report=report,
         insert=_insert_sales(source),
+        sender=Sale,
         progress=progress,
         structural_problems=structural_problems,
     )
-    if report.rejected:
-        # All or nothing: not one row (nor customer) of a rejected file stays.
-        transaction.savepoint_rollback(sid)
-        return report
-    transaction.savepoint_commit(sid)
-    if written is not None:
-        starts_at, ends_at = written
-        raw_data_changed.send(
-            sender=Sale, kind="sales", starts_at=starts_at, ends_at=ends_at + timedelta(microseconds=1)  # type: ignore[operator]
-        )
-    return report
 
 
 @transaction.atomic

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
 
 import psycopg
 from django.db import DatabaseError, connection, transaction
@@ -18,6 +20,7 @@ from django.db.backends.utils import CursorWrapper
 
 from fleet.services.files import TableSource
 from fleet.services.reports import ImportReport
+from fleet.signals import raw_data_changed
 
 logger = logging.getLogger(__name__)
 
@@ -142,11 +145,11 @@ def stage_load(cursor: CursorWrapper, spec: ImportSpec, source: TableSource, rep
     file_columns = ", ".join(f'"{name}"' for name in source.header)
     if source.csv_body is not None:
         try:
-            with transaction.atomic():
-                with cursor.cursor.copy(f"COPY {stage} ({file_columns}) FROM STDIN WITH (FORMAT csv)") as copy:
-                    body = source.csv_body
-                    for start in range(0, len(body), _COPY_CHUNK):
-                        copy.write(body[start : start + _COPY_CHUNK])
+            copy_sql = f"COPY {stage} ({file_columns}) FROM STDIN WITH (FORMAT csv)"
+            body = source.csv_body
+            with transaction.atomic(), cursor.cursor.copy(copy_sql) as copy:
+                for start in range(0, len(body), _COPY_CHUNK):
+                    copy.write(body[start : start + _COPY_CHUNK])
             cursor.execute(f"SELECT count(*) FROM {stage}")
             return int(cursor.fetchone()[0])
         except (DatabaseError, psycopg.Error) as exc:
@@ -220,15 +223,41 @@ def stage_repeats(cursor: CursorWrapper, spec: ImportSpec, report: ImportReport)
     return same
 
 
+def import_table(
+    *,
+    spec: ImportSpec,
+    source: TableSource,
+    report: ImportReport,
+    insert: Callable[[CursorWrapper, bool], tuple[int, Any, Any]],
+    sender: type,
+    progress: Progress | None = None,
+    structural_problems: Sequence[tuple[int, str, str]] = (),
+) -> ImportReport:
+    """run_import all or nothing (a savepoint), then tell analytics which time range changed."""
+    sid = transaction.savepoint()
+    written = run_import(
+        spec=spec, source=source, report=report, insert=insert, progress=progress, structural_problems=structural_problems
+    )
+    if report.rejected:
+        # All or nothing: not one row (nor a customer) of a rejected file stays.
+        transaction.savepoint_rollback(sid)
+        return report
+    transaction.savepoint_commit(sid)
+    if written is not None:
+        starts_at, ends_at = written
+        raw_data_changed.send(sender=sender, kind=spec.kind, starts_at=starts_at, ends_at=ends_at + timedelta(microseconds=1))
+    return report
+
+
 def run_import(
     *,
     spec: ImportSpec,
     source: TableSource,
     report: ImportReport,
-    insert: Callable[[CursorWrapper, bool], tuple[int, object, object]],
+    insert: Callable[[CursorWrapper, bool], tuple[int, Any, Any]],
     progress: Progress | None = None,
     structural_problems: Sequence[tuple[int, str, str]] = (),
-) -> tuple[object, object] | None:
+) -> tuple[Any, Any] | None:
     """Validate and write one file inside the caller's transaction; returns the (start, end) written or None.
 
     `insert(cursor, has_repeats)` writes the valid rows and returns (created, min time, max time).

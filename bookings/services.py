@@ -1,0 +1,205 @@
+"""Venue imports: bookings and funnel events from CSV/XLSX or a JSON batch, with the sales import's guarantees."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+from django.db.backends.utils import CursorWrapper
+
+from bookings.models import Booking, FunnelEvent
+from fleet.services.files import json_rows_source, table_read
+from fleet.services.reports import FileRejected, ImportReport
+from fleet.services.sales import max_sale_amount
+from fleet.services.staging import (
+    Check,
+    ImportSpec,
+    Progress,
+    decimal_between,
+    import_table,
+    lit,
+    max_length,
+    one_of,
+    required,
+    timestamp_with_offset,
+    v,
+)
+
+BOOKING_COLUMNS = ("booking_id", "resource", "starts_at", "ends_at", "status", "amount", "customer", "created_at")
+FUNNEL_COLUMNS = ("event_id", "session_id", "step", "occurred_at", "customer", "booking_id")
+MAX_API_BATCH = 10_000
+
+
+def _valid_ts(column: str) -> str:
+    """SQL that is true when the column holds a valid timestamp (guarded, so no cast can fail)."""
+    return f"CASE WHEN pg_input_is_valid({v(column)}, 'timestamptz') THEN true ELSE false END"
+
+
+def booking_spec() -> ImportSpec:
+    ends_before_start = (
+        f"CASE WHEN {_valid_ts('starts_at')} AND {_valid_ts('ends_at')} "
+        f"THEN {v('ends_at')}::timestamptz <= {v('starts_at')}::timestamptz ELSE false END"
+    )
+    return ImportSpec(
+        kind="bookings",
+        columns=BOOKING_COLUMNS,
+        required_columns=frozenset({"booking_id", "resource", "starts_at", "ends_at", "status"}),
+        key="booking_id",
+        joins=f"LEFT JOIN bookings_resource r ON r.code = {v('resource')}",
+        checks={
+            "booking_id": [required("booking_id"), max_length("booking_id", 100)],
+            "resource": [
+                required("resource"),
+                Check("r.id IS NULL", f"'unknown resource ' || quote_literal({v('resource')})"),
+            ],
+            "starts_at": [required("starts_at"), *timestamp_with_offset("starts_at")],
+            "ends_at": [
+                required("ends_at"),
+                *timestamp_with_offset("ends_at"),
+                Check(ends_before_start, lit("must be after starts_at")),
+            ],
+            "status": [required("status"), one_of("status", [choice.value for choice in Booking.Status])],
+            "amount": decimal_between("amount", 0, max_sale_amount(), 4),
+            "customer": [max_length("customer", 100)],
+            # created_at may lie in the past only; "in the future" is as wrong here as for a sale.
+            "created_at": timestamp_with_offset("created_at"),
+        },
+        target_table="bookings_booking",
+        target_key="external_id",
+    )
+
+
+def funnel_spec() -> ImportSpec:
+    return ImportSpec(
+        kind="funnel",
+        columns=FUNNEL_COLUMNS,
+        required_columns=frozenset({"event_id", "session_id", "step", "occurred_at"}),
+        key="event_id",
+        joins=f"LEFT JOIN bookings_booking b ON b.external_id = {v('booking_id')}",
+        checks={
+            "event_id": [required("event_id"), max_length("event_id", 100)],
+            "session_id": [required("session_id"), max_length("session_id", 100)],
+            "step": [required("step"), one_of("step", [choice.value for choice in FunnelEvent.Step])],
+            "occurred_at": [required("occurred_at"), *timestamp_with_offset("occurred_at")],
+            "customer": [max_length("customer", 100)],
+            "booking_id": [
+                Check(
+                    f"CASE WHEN {v('booking_id')} IS NULL THEN false ELSE b.id IS NULL END",
+                    f"'unknown booking ' || quote_literal({v('booking_id')}) || ' (import bookings first)'",
+                )
+            ],
+        },
+        target_table="bookings_funnelevent",
+        target_key="external_id",
+    )
+
+
+def _customers_upsert(cursor: CursorWrapper, stage: str, first_seen_sql: str) -> None:
+    # first_seen only ever moves earlier, so a backdated import corrects it.
+    cursor.execute(
+        f"""
+        INSERT INTO fleet_customer (external_ref, first_seen)
+        SELECT {v('customer')}, min({first_seen_sql}) FROM {stage} s WHERE {v('customer')} IS NOT NULL GROUP BY 1
+        ON CONFLICT (external_ref) DO UPDATE SET first_seen = EXCLUDED.first_seen
+        WHERE fleet_customer.first_seen IS NULL OR EXCLUDED.first_seen < fleet_customer.first_seen
+        """
+    )
+
+
+def _insert_bookings(cursor: CursorWrapper, has_repeats: bool) -> tuple[int, Any, Any]:
+    stage = booking_spec().stage
+    booked = f"{v('created_at')}::timestamptz"
+    starts = f"{v('starts_at')}::timestamptz"
+    _customers_upsert(cursor, stage, f"least(coalesce({booked}, {starts}), {starts})")
+    distinct = f"DISTINCT ON ({v('booking_id')})" if has_repeats else ""
+    order = f"ORDER BY {v('booking_id')}, s.row_no" if has_repeats else ""
+    cursor.execute(
+        f"""
+        WITH inserted AS (
+            INSERT INTO bookings_booking (external_id, resource_id, customer_id, starts_at, ends_at, status, amount,
+                                          booked_at, ingested_at)
+            SELECT {distinct} {v('booking_id')}, r.id, c.id, {starts}, {v('ends_at')}::timestamptz,
+                   lower({v('status')}), coalesce({v('amount')}::numeric, 0), {booked}, now()
+            FROM {stage} s
+            JOIN bookings_resource r ON r.code = {v('resource')}
+            LEFT JOIN fleet_customer c ON c.external_ref = {v('customer')}
+            WHERE NOT EXISTS (SELECT 1 FROM bookings_booking x WHERE x.external_id = {v('booking_id')})
+            {order}
+            ON CONFLICT (external_id) DO NOTHING
+            RETURNING starts_at, ends_at
+        )
+        SELECT count(*), min(starts_at), max(ends_at) FROM inserted
+        """
+    )
+    created, starts_at, ends_at = cursor.fetchone()
+    return int(created), starts_at, ends_at
+
+
+def _insert_funnel_events(cursor: CursorWrapper, has_repeats: bool) -> tuple[int, Any, Any]:
+    stage = funnel_spec().stage
+    occurred = f"{v('occurred_at')}::timestamptz"
+    _customers_upsert(cursor, stage, occurred)
+    distinct = f"DISTINCT ON ({v('event_id')})" if has_repeats else ""
+    order = f"ORDER BY {v('event_id')}, s.row_no" if has_repeats else ""
+    cursor.execute(
+        f"""
+        WITH inserted AS (
+            INSERT INTO bookings_funnelevent (external_id, session_id, step, occurred_at, customer_id, booking_id,
+                                              ingested_at)
+            SELECT {distinct} {v('event_id')}, {v('session_id')}, lower({v('step')}), {occurred}, c.id, b.id, now()
+            FROM {stage} s
+            LEFT JOIN fleet_customer c ON c.external_ref = {v('customer')}
+            LEFT JOIN bookings_booking b ON b.external_id = {v('booking_id')}
+            WHERE NOT EXISTS (SELECT 1 FROM bookings_funnelevent x WHERE x.external_id = {v('event_id')})
+            {order}
+            ON CONFLICT (external_id) DO NOTHING
+            RETURNING occurred_at
+        )
+        SELECT count(*), min(occurred_at), max(occurred_at) FROM inserted
+        """
+    )
+    created, starts_at, ends_at = cursor.fetchone()
+    return int(created), starts_at, ends_at
+
+
+def _file_import(*, spec: ImportSpec, insert: Any, sender: type, data: bytes, file_name: str, progress: Progress | None) -> ImportReport:
+    report = ImportReport(file=file_name)
+    try:
+        table = table_read(data=data, file_name=file_name)
+    except FileRejected as exc:
+        report.add_error(row=exc.row, column=exc.column, message=exc.message)
+        return report
+    return import_table(spec=spec, source=table, report=report, insert=insert, sender=sender, progress=progress)
+
+
+@transaction.atomic
+def booking_import(*, data: bytes, file_name: str, progress: Progress | None = None) -> ImportReport:
+    """Import a bookings CSV/XLSX (interfaces.md "Venue files"): all or nothing, idempotent on booking_id."""
+    return _file_import(spec=booking_spec(), insert=_insert_bookings, sender=Booking, data=data, file_name=file_name, progress=progress)
+
+
+@transaction.atomic
+def funnel_event_import(*, data: bytes, file_name: str, progress: Progress | None = None) -> ImportReport:
+    """Import a funnel-events CSV/XLSX: all or nothing, idempotent on event_id; booking_id must exist."""
+    return _file_import(
+        spec=funnel_spec(), insert=_insert_funnel_events, sender=FunnelEvent, data=data, file_name=file_name, progress=progress
+    )
+
+
+def _push(spec: ImportSpec, insert: Any, sender: type, rows: Sequence[Any], columns: Sequence[str], label: str) -> ImportReport:
+    report = ImportReport(file=label)
+    table, problems = json_rows_source(rows, columns)
+    return import_table(spec=spec, source=table, report=report, insert=insert, sender=sender, structural_problems=problems)
+
+
+@transaction.atomic
+def booking_push(*, rows: Sequence[Any], label: str = "api") -> ImportReport:
+    """A JSON batch of bookings with the file rules."""
+    return _push(booking_spec(), _insert_bookings, Booking, rows, BOOKING_COLUMNS, label)
+
+
+@transaction.atomic
+def funnel_event_push(*, rows: Sequence[Any], label: str = "api") -> ImportReport:
+    """A JSON batch of funnel events with the file rules."""
+    return _push(funnel_spec(), _insert_funnel_events, FunnelEvent, rows, FUNNEL_COLUMNS, label)
