@@ -1,5 +1,10 @@
 """API URLs of the bookings app."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from bookings.apis import BookingPushApi, FunnelEventPushApi
+
+urlpatterns = [
+    path("bookings/", BookingPushApi.as_view(), name="bookings-bookings"),
+    path("funnel-events/", FunnelEventPushApi.as_view(), name="bookings-funnel-events"),
+]

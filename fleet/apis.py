@@ -1,0 +1,141 @@
+"""Ingestion API of the fleet app: DEX uploads and sales batches (telemetry push), capability fleet.ingest."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from chains.capabilities import FLEET_INGEST
+from chains.views import CapabilityAPIView
+from fleet.services.dex import dex_read_ingest, max_dex_bytes
+from fleet.services.reports import ImportReport
+from fleet.services.sales import MAX_API_BATCH, sales_import, sales_push
+
+# Multipart framing around the file (boundaries, part headers) is small; this is generous.
+_MULTIPART_OVERHEAD = 64 * 1024
+
+
+def too_large(limit: int, what: str = "upload") -> Response:
+    return Response(
+        {"detail": f"The {what} is larger than the limit of {limit} bytes."}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    )
+
+
+def declared_length(request: Request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+class FileUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+
+
+class DexReadUploadApi(CapabilityAPIView):
+    """POST one DEX/UCS file (multipart field `file`); answers with the DEX import report."""
+
+    required_capabilities = {"POST": FLEET_INGEST}
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request={"multipart/form-data": FileUploadSerializer}, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request: Request) -> Response:
+        limit = max_dex_bytes()
+        # Refuse before reading the body when the client says it is too big.
+        if declared_length(request) > limit + _MULTIPART_OVERHEAD:
+            return too_large(limit, "DEX file")
+        serializer = FileUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        if upload.size > limit:
+            return too_large(limit, "DEX file")
+        report = dex_read_ingest(data=upload.read(), file_name=upload.name or "upload.dex")
+        code: int
+        if report.rejected:
+            code = status.HTTP_400_BAD_REQUEST
+        elif report.status == "duplicate":
+            code = status.HTTP_200_OK
+        else:
+            code = status.HTTP_201_CREATED
+        return Response(report.as_dict(), status=code)
+
+
+def report_response(report: ImportReport) -> Response:
+    if report.rejected:
+        return Response(report.as_dict(), status=status.HTTP_400_BAD_REQUEST)
+    return Response(report.as_dict(), status=status.HTTP_201_CREATED if report.created else status.HTTP_200_OK)
+
+
+class BatchImportApi(CapabilityAPIView):
+    """POST a JSON batch of rows in the file format (a list, {"rows": [...]}, or one object), or a file.
+
+    The batch is all or nothing and idempotent on the external id, like a file.
+    """
+
+    required_capabilities = {"POST": FLEET_INGEST}
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    key: ClassVar[str] = ""
+    push: ClassVar[Callable[..., ImportReport]]
+    file_import: ClassVar[Callable[..., ImportReport]]
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request: Request) -> Response:
+        media = (request.content_type or "").split(";")[0].strip()
+        if media.startswith("multipart/") or media == "application/x-www-form-urlencoded":
+            return self._file(request)
+        if declared_length(request) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            return too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE, "batch")
+        rows = self._rows(request.data)
+        if isinstance(rows, Response):
+            return rows
+        if len(rows) > MAX_API_BATCH:
+            return too_large_batch(len(rows))
+        if not rows:
+            return Response({"rows": ["The batch is empty."]}, status=status.HTTP_400_BAD_REQUEST)
+        return report_response(type(self).push(rows=rows, label=f"api:{request.user.get_username()}"))
+
+    def _rows(self, data: Any) -> Sequence[Any] | Response:
+        if isinstance(data, list):
+            return data
+        if isinstance(data, dict) and isinstance(data.get("rows"), list) and self.key not in data:
+            return list(data["rows"])
+        if isinstance(data, dict) and self.key in data:
+            return [data]  # a telemetry push of a single transaction
+        return Response(
+            {"rows": [f"Send a JSON list of objects, {{\"rows\": [...]}}, or one object with {self.key!r}."]},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+
+    def _file(self, request: Request) -> Response:
+        limit = int(settings.CVD_MAX_UPLOAD_BYTES)
+        if declared_length(request) > limit + _MULTIPART_OVERHEAD:
+            return too_large(limit)
+        serializer = FileUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        if upload.size > limit:
+            return too_large(limit)
+        return report_response(type(self).file_import(data=upload.read(), file_name=upload.name or "upload.csv"))
+
+
+def too_large_batch(count: int) -> Response:
+    return Response(
+        {"detail": f"A batch holds at most {MAX_API_BATCH} rows; this one has {count}. Split it or upload a file."},
+        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    )
+
+
+class SalesPushApi(BatchImportApi):
+    """POST sales (interfaces.md sales format) as JSON: up to 10,000 rows, or one transaction (telemetry)."""
+
+    key = "transaction_id"
+    push = staticmethod(sales_push)
+    file_import = staticmethod(sales_import)
