@@ -1,5 +1,20 @@
 """API URLs of the analytics app."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from analytics import apis
+
+urlpatterns: list = [
+    path("asset-sales/", apis.AssetSalesApi.as_view(), name="analytics-asset-sales"),
+    path("product-sales/", apis.ProductSalesApi.as_view(), name="analytics-product-sales"),
+    path("revenue/", apis.RevenueApi.as_view(), name="analytics-revenue"),
+    path("locations/", apis.LocationsApi.as_view(), name="analytics-locations"),
+    path("heatmap/", apis.HeatmapApi.as_view(), name="analytics-heatmap"),
+    path("utilization/", apis.UtilizationApi.as_view(), name="analytics-utilization"),
+    path("conversion/", apis.ConversionApi.as_view(), name="analytics-conversion"),
+    path("customers/", apis.CustomersApi.as_view(), name="analytics-customers"),
+    path("routes/", apis.RoutesApi.as_view(), name="analytics-routes"),
+    path("trends/", apis.TrendsApi.as_view(), name="analytics-trends"),
+    path("anomalies/", apis.AnomaliesApi.as_view(), name="analytics-anomalies"),
+    path("inventory/", apis.InventoryApi.as_view(), name="analytics-inventory"),
+]

@@ -1,0 +1,69 @@
+"""The base of every analytics view: the read capability, parameter validation and presentation of results."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import numpy as np
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+from rest_framework.request import Request
+
+from analytics.params import AnalyticsParams, params_from_validated
+from analytics.query import local_today
+from chains.capabilities import ANALYTICS_READ
+from chains.views import CapabilityAPIView
+
+CENT = Decimal("0.01")
+
+ERROR_RESPONSES = {
+    400: OpenApiResponse(description="bad parameters: an object of field name → list of messages"),
+    401: OpenApiResponse(description="no or invalid credentials"),
+    403: OpenApiResponse(description="the user lacks analytics.read"),
+}
+
+
+def present(value: Any) -> Any:
+    """Render a selector's result as JSON-ready data.
+
+    Decimal is money: a string with two decimals, rounded half-up here and nowhere else; dates and
+    datetimes become ISO 8601; numpy scalars become Python numbers; NaN/inf (never expected) become null.
+    """
+    if isinstance(value, dict):
+        return {key: present(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [present(item) for item in value]
+    if isinstance(value, Decimal):
+        return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
+    if isinstance(value, bool) or value is None or isinstance(value, (str, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return present(float(value))
+    return value
+
+
+class AnalyticsApi(CapabilityAPIView):
+    """An analytics read: GET needs analytics.read."""
+
+    required_capabilities = {"GET": ANALYTICS_READ}
+
+    def validated(
+        self, request: Request, serializer_class: type[serializers.Serializer], data: Any = None
+    ) -> tuple[AnalyticsParams, dict[str, Any]]:
+        """Validate the query string (or `data`) with `serializer_class`; a bad value is a 400 with field errors."""
+        serializer = serializer_class(
+            data=request.query_params if data is None else data, context={"today": local_today()}
+        )
+        serializer.is_valid(raise_exception=True)
+        return params_from_validated(serializer.validated_data), dict(serializer.validated_data)

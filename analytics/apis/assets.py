@@ -1,0 +1,38 @@
+"""Asset (device) sales endpoint: GET with query parameters, or POST with the same filters in a JSON body."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from analytics.apis._base import ERROR_RESPONSES, AnalyticsApi, present
+from analytics.params import AnalyticsParamsSerializer
+from analytics.selectors.assets import asset_sales
+from analytics.serializers import AssetSalesSerializer
+from chains.capabilities import ANALYTICS_READ
+
+
+class AssetSalesApi(AnalyticsApi):
+    """Per-device sales, top products, performance score, fleet rank and percentile; fleet summary and quartiles."""
+
+    # POST only carries long filter lists in a body; it reads, so it needs the read capability.
+    required_capabilities = {"GET": ANALYTICS_READ, "POST": ANALYTICS_READ}
+
+    @extend_schema(
+        operation_id="analytics_asset_sales",
+        parameters=[AnalyticsParamsSerializer],
+        responses={200: AssetSalesSerializer, **ERROR_RESPONSES},
+    )
+    def get(self, request: Request) -> Response:
+        params, _ = self.validated(request, AnalyticsParamsSerializer)
+        return Response(present(asset_sales(period=params.period, filters=params.filters, limit=params.limit)))
+
+    @extend_schema(
+        operation_id="analytics_asset_sales_post",
+        request=AnalyticsParamsSerializer,
+        responses={200: AssetSalesSerializer, **ERROR_RESPONSES},
+    )
+    def post(self, request: Request) -> Response:
+        params, _ = self.validated(request, AnalyticsParamsSerializer, data=request.data)
+        return Response(present(asset_sales(period=params.period, filters=params.filters, limit=params.limit)))

@@ -1,0 +1,149 @@
+"""Asset (device) sales: per-device metrics, top products, performance score, fleet rank, summary and benchmarks."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+
+from analytics.filters import Filters
+from analytics.metrics.scoring import device_performance_scores, fleet_benchmarks
+from analytics.periods import Period
+from analytics.query import sales_by
+from analytics.selectors._common import ZERO, devices_in_scope, money_ratio, sales_filters_apply, truncate
+from fleet.models import Device, Product
+
+TOP_PRODUCTS = 5
+
+
+def asset_sales(*, period: Period, filters: Filters, limit: int | None = None) -> dict[str, Any]:
+    """Every device in scope (devices without sales included with zeros), ranked by performance score."""
+    devices = list(devices_in_scope(filters=filters, period=period).values("id", "asset", "location__name"))
+    has_sales = sales_filters_apply(filters)
+    totals = {row["device"]: row for row in sales_by(period=period, filters=filters, by=["device"])} if has_sales else {}
+    daily = sales_by(period=period, filters=filters, by=["device", "day"]) if has_sales else []
+    device_products = sales_by(period=period, filters=filters, by=["device", "product"]) if has_sales else []
+
+    # A device with sales but outside the scope list (e.g. retired since) still belongs in the answer.
+    known = {device["id"] for device in devices}
+    missing = [device_id for device_id in totals if device_id not in known]
+    if missing:
+        devices += list(Device.objects.filter(id__in=missing).values("id", "asset", "location__name"))
+
+    first_day: dict[int, Any] = {}
+    last_day: dict[int, Any] = {}
+    active_days: dict[int, int] = defaultdict(int)
+    for row in daily:
+        device_id, day = row["device"], row["day"]
+        active_days[device_id] += 1
+        if device_id not in first_day or day < first_day[device_id]:
+            first_day[device_id] = day
+        if device_id not in last_day or day > last_day[device_id]:
+            last_day[device_id] = day
+
+    top: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in device_products:
+        top[row["device"]].append(row)
+    product_ids = {row["product"] for rows in top.values() for row in rows}
+    products = {p["id"]: p for p in Product.objects.filter(id__in=product_ids).values("id", "sku", "name")}
+
+    frame = pd.DataFrame(
+        {
+            "device_id": [d["id"] for d in devices],
+            "asset_number": [d["asset"] for d in devices],
+            "revenue": [totals.get(d["id"], {}).get("revenue") or ZERO for d in devices],
+            "units": [int(totals.get(d["id"], {}).get("units") or 0) for d in devices],
+            "transactions": [int(totals.get(d["id"], {}).get("transactions") or 0) for d in devices],
+        }
+    )
+    daily_frame = pd.DataFrame(
+        {
+            "device_id": [row["device"] for row in daily],
+            "date": [row["day"] for row in daily],
+            "revenue": [row["revenue"] for row in daily],
+        }
+    )
+    days = list(period.dates())
+    scores = device_performance_scores(frame[["device_id", "asset_number", "revenue", "units"]], daily_frame, days)
+    benchmarks = fleet_benchmarks(frame, period.days)
+
+    by_id = {d["id"]: d for d in devices}
+    rows: list[dict[str, Any]] = []
+    for score in scores.itertuples(index=False):
+        device_id = int(score.device_id)
+        device = by_id[device_id]
+        total = totals.get(device_id, {})
+        revenue: Decimal = total.get("revenue") or ZERO
+        units = int(total.get("units") or 0)
+        transactions = int(total.get("transactions") or 0)
+        ranked = sorted(top.get(device_id, []), key=lambda r: (-r["revenue"], products[r["product"]]["sku"]))
+        rows.append(
+            {
+                "device_id": device_id,
+                "asset": device["asset"],
+                "location_name": device["location__name"],
+                "total_revenue": revenue,
+                "total_units": units,
+                "total_transactions": transactions,
+                "avg_transaction_value": money_ratio(revenue, transactions),
+                "daily_revenue": money_ratio(revenue, period.days),
+                "revenue_per_unit": money_ratio(revenue, units),
+                "active_days": active_days.get(device_id, 0),
+                "first_sale": first_day.get(device_id),
+                "last_sale": last_day.get(device_id),
+                "top_products": [
+                    {
+                        "product_id": r["product"],
+                        "sku": products[r["product"]]["sku"],
+                        "name": products[r["product"]]["name"],
+                        "revenue": r["revenue"],
+                        "units": int(r["units"]),
+                    }
+                    for r in ranked[:TOP_PRODUCTS]
+                ],
+                "daily_trend": float(score.daily_revenue_slope),
+                "daily_revenue_cv": float(score.daily_revenue_cv),
+                "score_components": {
+                    "revenue": float(score.revenue_pct),
+                    "consistency": float(score.consistency_pct),
+                    "growth": float(score.growth_pct),
+                    "efficiency": float(score.efficiency_pct),
+                },
+                "performance_score": float(score.score),
+                "fleet_rank": int(score.fleet_rank),
+                "percentile": float(score.fleet_percentile),
+            }
+        )
+
+    total_revenue = sum((row["total_revenue"] for row in rows), ZERO)
+    total_units = sum(row["total_units"] for row in rows)
+    total_transactions = sum(row["total_transactions"] for row in rows)
+    fleet_daily: dict[Any, Decimal] = defaultdict(lambda: ZERO)
+    for row in daily:
+        fleet_daily[row["day"]] += row["revenue"]
+    return {
+        "start": period.start,
+        "end": period.end,
+        "days": period.days,
+        "devices": truncate(rows, limit),
+        "fleet_summary": {
+            "device_count": benchmarks.device_count,
+            "active_devices": len(totals),
+            "total_revenue": total_revenue,
+            "total_units": total_units,
+            "total_transactions": total_transactions,
+            "avg_transaction_value": money_ratio(total_revenue, total_transactions),
+            "daily_revenue": money_ratio(total_revenue, period.days),
+            "revenue_per_unit": money_ratio(total_revenue, total_units),
+            "mean_revenue_per_device": money_ratio(total_revenue, len(rows)),
+            "median_revenue_per_device": benchmarks.median_revenue_per_device,
+        },
+        "benchmarks": [
+            {"metric": q.metric, "p25": float(q.p25), "median": float(q.median), "p75": float(q.p75)}
+            for q in benchmarks.quartiles.itertuples(index=False)
+        ],
+        "daily": [{"date": day, "revenue": fleet_daily.get(day, ZERO)} for day in days],
+    }
+

@@ -1,0 +1,231 @@
+"""Product performance: per-product metrics, categories, ABC, slow and top movers, affinity, slot positions."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+from django.db.models import Count, Q
+
+from analytics.filters import Filters
+from analytics.metrics.products import abc_classification, product_affinity, slow_movers, top_movers
+from analytics.periods import Period
+from analytics.query import current_chain, sales_by
+from analytics.query.extra import basket_items, product_last_sale_dates
+from analytics.selectors._common import ZERO, devices_in_scope, money_ratio, ratio, sales_filters_apply, truncate
+from fleet.models import PlanogramSlot, Product
+
+UNCATEGORIZED = "Uncategorized"
+DEFAULT_AFFINITY_PAIRS = 20
+DEFAULT_TOP_MOVERS = 10
+
+
+def _stocking(*, period: Period, filters: Filters, at_end_only: bool = False) -> dict[int, int]:
+    """Per product, the number of devices in scope whose planogram carried it at some time in `period` (or at its end)."""
+    chain = current_chain()
+    starts_at, ends_at = period.bounds(chain.tz)
+    slots = PlanogramSlot.objects.filter(device__in=devices_in_scope(filters=filters, period=period))
+    if filters.categories:
+        slots = slots.filter(product__category_id__in=filters.categories)
+    if at_end_only:
+        slots = slots.filter(valid_from__lt=ends_at).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=ends_at))
+    else:
+        slots = slots.filter(valid_from__lt=ends_at).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=starts_at))
+    counts = slots.values("product_id").annotate(devices=Count("device_id", distinct=True))
+    return {row["product_id"]: row["devices"] for row in counts}
+
+
+def product_sales(*, period: Period, filters: Filters, limit: int | None = None) -> dict[str, Any]:
+    has_sales = sales_filters_apply(filters)
+    totals = {row["product"]: row for row in sales_by(period=period, filters=filters, by=["product"])} if has_sales else {}
+    stocking = _stocking(period=period, filters=filters) if has_sales else {}
+    product_ids = set(totals) | set(stocking)
+    catalog = {
+        p["id"]: p
+        for p in Product.objects.filter(id__in=product_ids).values("id", "sku", "name", "cost", "category__name")
+    }
+
+    rows: list[dict[str, Any]] = []
+    for product_id, product in catalog.items():
+        total = totals.get(product_id, {})
+        revenue: Decimal = total.get("revenue") or ZERO
+        units = int(total.get("units") or 0)
+        devices = stocking.get(product_id, 0)
+        cost = product["cost"]
+        margin = None if cost is None else revenue - cost * units
+        rows.append(
+            {
+                "product_id": product_id,
+                "sku": product["sku"],
+                "name": product["name"],
+                "category": product["category__name"] or UNCATEGORIZED,
+                "revenue": revenue,
+                "units": units,
+                "transactions": int(total.get("transactions") or 0),
+                "devices_stocking": devices,
+                "units_per_device": ratio(units, devices),
+                "velocity": ratio(units, devices * period.days),
+                "revenue_per_unit": money_ratio(revenue, units),
+                "margin": margin,
+                "margin_pct": None if margin is None or not revenue else float(margin / revenue),
+            }
+        )
+
+    abc = abc_classification(pd.DataFrame({"sku": [r["sku"] for r in rows], "revenue": [r["revenue"] for r in rows]}))
+    abc_by_sku = {a.sku: a for a in abc.itertuples(index=False)}
+    for row in rows:
+        entry = abc_by_sku[row["sku"]]
+        row["abc_class"] = entry.abc_class
+        row["revenue_share"] = float(entry.revenue_share)
+        row["cumulative_share"] = float(entry.cumulative_share)
+    velocity_order = sorted(rows, key=lambda r: (-r["velocity"], r["sku"]))
+    for position, row in enumerate(velocity_order, start=1):
+        row["velocity_rank"] = position
+    rows.sort(key=lambda r: (-r["revenue"], r["sku"]))
+
+    total_revenue = sum((r["revenue"] for r in rows), ZERO)
+    categories: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        category = categories.setdefault(
+            row["category"], {"category": row["category"], "revenue": ZERO, "units": 0, "transactions": 0, "products": 0}
+        )
+        category["revenue"] += row["revenue"]
+        category["units"] += row["units"]
+        category["transactions"] += row["transactions"]
+        category["products"] += 1
+    category_rows = sorted(categories.values(), key=lambda c: (-c["revenue"], c["category"]))
+    for category in category_rows:
+        category["share"] = ratio(category["revenue"], total_revenue) if total_revenue > 0 else 0.0
+
+    abc_summary = []
+    for abc_class in ("A", "B", "C"):
+        members = [r for r in rows if r["abc_class"] == abc_class]
+        revenue = sum((r["revenue"] for r in members), ZERO)
+        abc_summary.append(
+            {
+                "abc_class": abc_class,
+                "products": len(members),
+                "revenue": revenue,
+                "share": ratio(revenue, total_revenue) if total_revenue > 0 else 0.0,
+            }
+        )
+
+    return {
+        "start": period.start,
+        "end": period.end,
+        "products": truncate(rows, limit),
+        "categories": category_rows,
+        "abc_summary": abc_summary,
+        "slow_movers": _slow_movers(period=period, filters=filters, catalog_rows=rows) if has_sales else [],
+        "top_movers": _top_movers(period=period, filters=filters, limit=limit) if has_sales else [],
+        "affinity": _affinity(period=period, filters=filters, limit=limit) if has_sales else [],
+        "slots": _slots(period=period, filters=filters, limit=limit) if has_sales else [],
+    }
+
+
+def _slow_movers(*, period: Period, filters: Filters, catalog_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Products stocked at the end of the range with no sale in the last 30/60/90 days before it (or ever)."""
+    stocked_ids = list(_stocking(period=period, filters=filters, at_end_only=True))
+    if not stocked_ids:
+        return []
+    skus = dict(Product.objects.filter(id__in=stocked_ids).values_list("id", "sku"))
+    names = dict(Product.objects.filter(id__in=stocked_ids).values_list("id", "name"))
+    last = product_last_sale_dates(product_ids=stocked_ids, before=period.end, filters=filters)
+    stocked = pd.DataFrame({"sku": [skus[i] for i in stocked_ids]})
+    last_sales = pd.DataFrame({"sku": [skus[i] for i in last], "last_sold_on": list(last.values())})
+    slow = slow_movers(stocked, last_sales, as_of=period.end)
+    by_sku = {sku: product_id for product_id, sku in skus.items()}
+    return [
+        {
+            "product_id": by_sku[s.sku],
+            "sku": s.sku,
+            "name": names[by_sku[s.sku]],
+            "last_sold_on": s.last_sold_on,
+            "days_since_last_sale": s.days_since_last_sale,
+            "bucket": int(s.bucket),
+        }
+        for s in slow.itertuples(index=False)
+    ]
+
+
+def _top_movers(*, period: Period, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
+    """Largest increase in units per stocking machine per day against the previous period of equal length."""
+    previous = period.previous()
+    windows = []
+    for window in (period, previous):
+        units = {row["product"]: int(row["units"]) for row in sales_by(period=window, filters=filters, by=["product"])}
+        stocking = _stocking(period=window, filters=filters)
+        ids = set(units) | set(stocking)
+        windows.append((ids, units, stocking))
+    all_ids = windows[0][0] | windows[1][0]
+    skus = dict(Product.objects.filter(id__in=all_ids).values_list("id", "sku"))
+    names = dict(Product.objects.filter(id__in=all_ids).values_list("id", "name"))
+    frames = [
+        pd.DataFrame(
+            {
+                "sku": [skus[i] for i in ids],
+                "units": [units.get(i, 0) for i in ids],
+                "devices_stocking": [stocking.get(i, 0) for i in ids],
+            }
+        )
+        for ids, units, stocking in windows
+    ]
+    movers = top_movers(frames[0], frames[1], period.days, previous.days, limit=limit or DEFAULT_TOP_MOVERS)
+    by_sku = {sku: product_id for product_id, sku in skus.items()}
+    return [
+        {
+            "product_id": by_sku[m.sku],
+            "sku": m.sku,
+            "name": names[by_sku[m.sku]],
+            "current_units": int(m.current_units),
+            "previous_units": int(m.previous_units),
+            "current_velocity": float(m.current_velocity),
+            "previous_velocity": float(m.previous_velocity),
+            "velocity_change": float(m.velocity_change),
+            "velocity_change_pct": float(m.velocity_change_pct),
+        }
+        for m in movers.itertuples(index=False)
+    ]
+
+
+def _affinity(*, period: Period, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
+    """Pairs bought together by one customer on one local day, strongest lift first."""
+    items = basket_items(period=period, filters=filters)
+    if not items:
+        return []
+    frame = pd.DataFrame(items, columns=["basket_id", "product_id"])
+    skus = dict(Product.objects.filter(id__in=frame["product_id"].unique().tolist()).values_list("id", "sku"))
+    frame["sku"] = frame["product_id"].map(skus)
+    rules = product_affinity(frame[["basket_id", "sku"]], min_pair_count=2)
+    rules = rules.head(limit or DEFAULT_AFFINITY_PAIRS)
+    return [
+        {
+            "antecedent": r.antecedent,
+            "consequent": r.consequent,
+            "pair_count": int(r.pair_count),
+            "support": float(r.support),
+            "confidence": float(r.confidence),
+            "lift": float(r.lift),
+        }
+        for r in rules.itertuples(index=False)
+    ]
+
+
+def _slots(*, period: Period, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
+    """Revenue by slot code across the fleet (slot position: the same code is the same place in every machine)."""
+    rows = sales_by(period=period, filters=filters, by=["slot"])
+    total = sum((row["revenue"] for row in rows), ZERO)
+    per_slot: dict[str, dict[str, Any]] = defaultdict(lambda: {"revenue": ZERO, "units": 0, "transactions": 0})
+    for row in rows:
+        slot = per_slot[row["slot"] or ""]
+        slot["revenue"] += row["revenue"]
+        slot["units"] += int(row["units"])
+        slot["transactions"] += int(row["transactions"])
+    result = [
+        {"slot": slot, **values, "share": ratio(values["revenue"], total) if total > 0 else 0.0}
+        for slot, values in per_slot.items()
+    ]
+    result.sort(key=lambda r: (-r["revenue"], r["slot"]))
+    return truncate(result, limit)
