@@ -40,3 +40,121 @@ class DirtyRange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.starts_at:%Y-%m-%d %H:%M} – {self.ends_at:%Y-%m-%d %H:%M}"
+
+
+class RollupGrain(models.TextChoices):
+    HOUR = "hour"
+    DAY = "day"
+    WEEK = "week"  # ISO week, Monday to Monday in local time
+    MONTH = "month"
+
+
+class _Bucket(models.Model):
+    """A local-time bucket: its UTC bounds (a local day is 23, 24 or 25 hours) and its local labels.
+
+    Every bucket only ever holds raw rows with sold_at/starts_at before the chain's watermark and
+    ingested before its ingestion mark (see RollupWatermark); the bucket that contains the
+    watermark is "open" and holds the part before it.
+    """
+
+    grain = models.CharField(max_length=5, choices=RollupGrain.choices)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    local_date = models.DateField(help_text="local date the bucket starts on")
+    local_hour = models.PositiveSmallIntegerField(default=0, help_text="local hour the bucket starts at (hour grain)")
+
+    class Meta:
+        abstract = True
+
+
+class _SalesMetrics(models.Model):
+    revenue = models.DecimalField(max_digits=20, decimal_places=4)
+    units = models.BigIntegerField()
+    transactions = models.BigIntegerField()
+
+    class Meta:
+        abstract = True
+
+
+class SalesChainRollup(_Bucket, _SalesMetrics):
+    """Chain totals per hour, day, week and month: daily series, totals, hour-of-day heatmaps."""
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["grain", "starts_at"], name="sales_chain_rollup_bucket")]
+
+
+class SalesDeviceRollup(_Bucket, _SalesMetrics):
+    """Per device per day, week and month; locations, regions, cities and device types join through the device."""
+
+    device_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["grain", "starts_at", "device_id"], name="sales_device_rollup_bucket")
+        ]
+
+
+class SalesProductRollup(_Bucket, _SalesMetrics):
+    """Per product per day, week and month; categories join through the product."""
+
+    product_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["grain", "starts_at", "product_id"], name="sales_product_rollup_bucket")
+        ]
+
+
+class BookingRollup(_Bucket):
+    """Bookings by start time per resource and status per day, week and month."""
+
+    resource_id = models.BigIntegerField()
+    status = models.CharField(max_length=10)
+    bookings = models.BigIntegerField()
+    # Seconds, exact to the microsecond: minutes = seconds / 60 is only taken when read, so sums stay exact.
+    booked_seconds = models.DecimalField(max_digits=24, decimal_places=6)
+    revenue = models.DecimalField(max_digits=20, decimal_places=4)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grain", "starts_at", "resource_id", "status"], name="booking_rollup_bucket"
+            )
+        ]
+
+
+class RollupWatermark(models.Model):
+    """One row per chain (id 1): how far the rollups cover the raw rows.
+
+    Buckets hold exactly the raw rows with event time < covered_until that were ingested before
+    ingested_until; the query layer adds the rest (event time >= covered_until, or ingested since)
+    from raw rows, so a late row counts at once and lands in its bucket at the next hourly run.
+    """
+
+    covered_until = models.DateTimeField()
+    ingested_until = models.DateTimeField()
+    closed_through = models.DateField(null=True, blank=True, help_text="last local day the daily close finished")
+    month_closed_through = models.DateField(null=True, blank=True, help_text="first day of the last closed month")
+    rebuilt_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"rollups through {self.covered_until:%Y-%m-%d %H:%M}"
+
+
+class RollupRun(models.Model):
+    """A log of rollup jobs: what ran, for which range, how long, and whether it finished."""
+
+    kind = models.CharField(max_length=20)
+    starts_on = models.DateField(null=True, blank=True)
+    ends_on = models.DateField(null=True, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    progress = models.CharField(max_length=100, blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.started_at:%Y-%m-%d %H:%M}"

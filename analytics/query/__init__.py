@@ -18,6 +18,7 @@ from django.utils import timezone
 from analytics.filters import NO_FILTERS, Filters
 from analytics.periods import Period
 from analytics.query.raw import BOOKING_DIMENSIONS, SALES_DIMENSIONS, bookings_by_raw, sales_by_raw
+from analytics.query.rollup import bookings_by_rollup, sales_by_rollup, watermark
 from chains.models import Chain
 from chains.tenancy import current_schema
 
@@ -60,12 +61,24 @@ class SalesTotals:
     transactions: int
 
 
-def sales_by(*, period: Period, filters: Filters = NO_FILTERS, by: Sequence[str] = ()) -> list[dict[str, Any]]:
+def sales_by(
+    *, period: Period, filters: Filters = NO_FILTERS, by: Sequence[str] = (), use_rollups: bool = True
+) -> list[dict[str, Any]]:
     """Revenue, units and transactions in `period`, grouped by the dimensions in `by` (see SALES_DIMENSIONS).
 
     Time dimensions are local to the chain: day, week (ISO, Monday), month, weekday (ISO 1–7), hour_of_day.
+    Answered from the rollups plus the live delta (analytics.query.rollup) where a rollup family carries
+    the dimensions and filters; otherwise (slot, customer, payment method, devices mixed with products)
+    from the raw rows. `use_rollups=False` forces the raw reference.
     """
     chain = current_chain()
+    unknown = [dim for dim in by if dim not in SALES_DIMENSIONS]
+    if unknown:
+        raise ValueError(f"unknown sales dimension(s): {', '.join(unknown)}")
+    if use_rollups:
+        rows = sales_by_rollup(period=period, tz=chain.tz, filters=filters, by=by, mark=watermark())
+        if rows is not None:
+            return rows
     starts_at, ends_at = period.bounds(chain.tz)
     return sales_by_raw(starts_at=starts_at, ends_at=ends_at, tz=chain.time_zone, filters=filters, by=by)
 
@@ -78,9 +91,18 @@ def sales_totals(*, period: Period, filters: Filters = NO_FILTERS) -> SalesTotal
     return SalesTotals(Decimal(row["revenue"]), int(row["units"]), int(row["transactions"]))
 
 
-def bookings_by(*, period: Period, filters: Filters = NO_FILTERS, by: Sequence[str] = ()) -> list[dict[str, Any]]:
+def bookings_by(
+    *, period: Period, filters: Filters = NO_FILTERS, by: Sequence[str] = (), use_rollups: bool = True
+) -> list[dict[str, Any]]:
     """Bookings by start time in `period`: bookings, cancelled, no_shows, paid_or_completed, booked_minutes, revenue."""
     chain = current_chain()
+    unknown = [dim for dim in by if dim not in BOOKING_DIMENSIONS]
+    if unknown:
+        raise ValueError(f"unknown booking dimension(s): {', '.join(unknown)}")
+    if use_rollups:
+        rows = bookings_by_rollup(period=period, tz=chain.tz, filters=filters, by=by, mark=watermark())
+        if rows is not None:
+            return rows
     starts_at, ends_at = period.bounds(chain.tz)
     return bookings_by_raw(starts_at=starts_at, ends_at=ends_at, tz=chain.time_zone, filters=filters, by=by)
 

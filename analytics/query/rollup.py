@@ -1,0 +1,314 @@
+"""Answer sales and booking questions from the rollup buckets plus the live delta from raw rows.
+
+A range [start, end] of local dates is cut into the coarsest buckets that fit inside it: whole
+months, then whole ISO weeks in what is left at either edge, then days (hours only for hour-of-day
+questions). Buckets hold the raw rows before the watermark W that were ingested before the mark I;
+the live delta adds the raw rows of the range with event time >= W (bounded: [max(start, W), end),
+skipped when the range ends before W) and the rows ingested since I (late data, found through the
+ingested_at index). Everything is summed in one SQL statement.
+
+Questions no rollup family carries (slot, customer, payment method, or products and devices
+mixed) return None, and the caller falls back to analytics.query.raw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+
+from analytics.filters import Filters
+from analytics.periods import Period, local_midnight
+from analytics.query.raw import BOOKING_DIMENSIONS, SALES_DIMENSIONS
+
+TIME_DIMS = ("day", "week", "month", "weekday", "hour_of_day")
+
+# Which dimensions and filters each sales family answers; the first family that covers a question wins.
+_DEVICE_DIMS = {"device", "location", "region", "city", "device_type"}
+_PRODUCT_DIMS = {"product", "category"}
+
+
+@dataclass(frozen=True)
+class Watermark:
+    covered_until: datetime
+    ingested_until: datetime
+
+
+def watermark() -> Watermark | None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT covered_until, ingested_until FROM analytics_rollupwatermark WHERE id = 1")
+        row = cursor.fetchone()
+    return Watermark(row[0], row[1]) if row else None
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def decompose(start: date, end: date, grains: Sequence[str]) -> dict[str, list[date]]:
+    """Cut [start, end] into bucket starts: whole months, whole ISO weeks at the edges, then days."""
+    out: dict[str, list[date]] = {"month": [], "week": [], "day": []}
+    segments = [(start, end)]
+    if "month" in grains:
+        first_month = start if start.day == 1 else _next_month(start)
+        month, rest = first_month, []
+        while _next_month(month) - timedelta(days=1) <= end:
+            out["month"].append(month)
+            month = _next_month(month)
+        if out["month"]:
+            if start < first_month:
+                rest.append((start, first_month - timedelta(days=1)))
+            if month <= end:
+                rest.append((month, end))
+            segments = rest
+    if "week" in grains:
+        rest = []
+        for seg_start, seg_end in segments:
+            monday = seg_start + timedelta(days=(7 - seg_start.weekday()) % 7)
+            week = monday
+            weeks = []
+            while week + timedelta(days=6) <= seg_end:
+                weeks.append(week)
+                week += timedelta(days=7)
+            if weeks:
+                out["week"].extend(weeks)
+                if seg_start < monday:
+                    rest.append((seg_start, monday - timedelta(days=1)))
+                if week <= seg_end:
+                    rest.append((week, seg_end))
+            else:
+                rest.append((seg_start, seg_end))
+        segments = rest
+    for seg_start, seg_end in segments:
+        out["day"].extend(seg_start + timedelta(days=i) for i in range((seg_end - seg_start).days + 1))
+    return out
+
+
+def _grains_for(time_dims: set[str]) -> tuple[str, ...] | None:
+    """The bucket grains whose local labels still determine every requested time dimension."""
+    if "hour_of_day" in time_dims:
+        return ("hour",)
+    if time_dims & {"day", "weekday"} or {"week", "month"} <= time_dims:
+        return ("day",)
+    if "week" in time_dims:
+        return ("week", "day")
+    if "month" in time_dims:
+        return ("month", "day")
+    return ("month", "week", "day")
+
+
+# Time dimensions from a bucket's local start (local_date, local_hour) and from a raw row's local time.
+_BUCKET_TIME = {
+    "day": "r.local_date",
+    "week": "date_trunc('week', r.local_date)::date",
+    "month": "date_trunc('month', r.local_date)::date",
+    "weekday": "extract(isodow FROM r.local_date)::int",
+    "hour_of_day": "r.local_hour",
+}
+
+
+def _sales_family(by: Sequence[str], filters: Filters) -> tuple[str, str, dict[str, str], str] | None:
+    """(table, joins, dimension expressions over the rollup row `r`, where-clause kind) or None."""
+    dims = {d for d in by if d not in TIME_DIMS}
+    device_side = dims & _DEVICE_DIMS or filters.locations or filters.devices or filters.device_types or filters.regions
+    product_side = dims & _PRODUCT_DIMS or filters.categories
+    if dims - _DEVICE_DIMS - _PRODUCT_DIMS:
+        return None
+    if device_side and product_side:
+        return None
+    if "hour_of_day" in by and (device_side or product_side):
+        return None  # only the chain family keeps hours
+    if device_side:
+        return (
+            "analytics_salesdevicerollup",
+            "JOIN fleet_device d ON d.id = r.device_id JOIN fleet_location l ON l.id = d.location_id",
+            {"device": "r.device_id", "location": "d.location_id", "region": "l.region", "city": "l.city",
+             "device_type": "d.device_type_id"},
+            "device",
+        )
+    if product_side:
+        return (
+            "analytics_salesproductrollup",
+            "JOIN fleet_product p ON p.id = r.product_id",
+            {"product": "r.product_id", "category": "p.category_id"},
+            "product",
+        )
+    return ("analytics_saleschainrollup", "", {}, "chain")
+
+
+def _bucket_where(
+    starts: dict[str, list[date]], grains: Sequence[str], period: Period, tz: ZoneInfo, mark: Watermark, params: dict[str, Any]
+) -> str:
+    params["w"] = mark.covered_until
+    if grains == ("hour",):
+        lo, hi = period.bounds(tz)
+        params.update(hour_lo=lo, hour_hi=hi)
+        return "r.grain = 'hour' AND r.starts_at >= %(hour_lo)s AND r.starts_at < %(hour_hi)s AND r.starts_at < %(w)s"
+    parts = []
+    for grain in ("month", "week", "day"):
+        if starts.get(grain):
+            params[f"b_{grain}"] = [local_midnight(d, tz) for d in starts[grain]]
+            parts.append(f"(r.grain = '{grain}' AND r.starts_at = ANY(%(b_{grain})s))")
+    if not parts:
+        return "false"
+    return "(" + " OR ".join(parts) + ") AND r.starts_at < %(w)s"
+
+
+def _delta_branches(
+    event_column: str, period: Period, tz: ZoneInfo, mark: Watermark | None, params: dict[str, Any]
+) -> list[str]:
+    """The raw rows of the range not in any bucket: event time >= W, or ingested at or after I."""
+    lo, hi = period.bounds(tz)
+    params.update(range_lo=lo, range_hi=hi)
+    if mark is None:
+        return [f"{event_column} >= %(range_lo)s AND {event_column} < %(range_hi)s"]
+    params.update(w=mark.covered_until, i=mark.ingested_until)
+    branches = []
+    if hi > mark.covered_until:  # skipped when the range ends before the watermark
+        params["tail_lo"] = max(lo, mark.covered_until)
+        branches.append(f"{event_column} >= %(tail_lo)s AND {event_column} < %(range_hi)s")
+    if lo < mark.covered_until:
+        params["late_hi"] = min(hi, mark.covered_until)
+        branches.append(
+            f"{event_column} >= %(range_lo)s AND {event_column} < %(late_hi)s AND ingested_at >= %(i)s"
+        )
+    return branches
+
+
+def _fetch(sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        columns = [col[0] for col in cursor.description or []]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def sales_by_rollup(
+    *, period: Period, tz: ZoneInfo, filters: Filters, by: Sequence[str], mark: Watermark | None
+) -> list[dict[str, Any]] | None:
+    """Like sales_by_raw, from buckets + live delta; None when no rollup family answers the question."""
+    family = _sales_family(by, filters)
+    if family is None or mark is None:
+        return None
+    table, joins, dim_sql, kind = family
+    grains = _grains_for({d for d in by if d in TIME_DIMS})
+    assert grains is not None
+    if grains == ("hour",) and kind != "chain":
+        return None
+    params: dict[str, Any] = {"tz": str(tz)}
+    starts = decompose(period.start, period.end, grains) if grains != ("hour",) else {}
+
+    bucket_dims = [f"{_BUCKET_TIME[d] if d in TIME_DIMS else dim_sql[d]} AS {d}" for d in by]
+    raw_dims = [f"{SALES_DIMENSIONS[d]} AS {d}" for d in by]
+    filter_sql, raw_filter_sql = [], []
+    for name, rollup_col, raw_col, values in (
+        ("locations", "d.location_id", "d.location_id", filters.locations),
+        ("devices", "r.device_id", "s.device_id", filters.devices),
+        ("device_types", "d.device_type_id", "d.device_type_id", filters.device_types),
+        ("categories", "p.category_id", "p.category_id", filters.categories),
+        ("regions", "l.region", "l.region", filters.regions),
+    ):
+        if values:
+            filter_sql.append(f" AND {rollup_col} = ANY(%({name})s)")
+            raw_filter_sql.append(f" AND {raw_col} = ANY(%({name})s)")
+            params[name] = list(values)
+
+    selects = [
+        f"""SELECT {", ".join([*bucket_dims, "r.revenue", "r.units", "r.transactions"])}
+            FROM {table} r {joins}
+            WHERE {_bucket_where(starts, grains, period, tz, mark, params)}{"".join(filter_sql)}"""
+    ]
+    for branch in _delta_branches("s.sold_at", period, tz, mark, params):
+        selects.append(
+            f"""SELECT {", ".join([*raw_dims, "s.amount", "s.quantity::bigint", "s.transactions::bigint"])}
+            FROM fleet_sale s
+            JOIN fleet_device d ON d.id = s.device_id
+            JOIN fleet_location l ON l.id = d.location_id
+            JOIN fleet_product p ON p.id = s.product_id
+            WHERE {branch}{"".join(raw_filter_sql)}"""
+        )
+    group = f"GROUP BY {', '.join(str(i + 1) for i in range(len(by)))}" if by else ""
+    names = "".join(f"{d}, " for d in by)
+    sql = f"""
+        SELECT {names}SUM(revenue) AS revenue, SUM(units)::bigint AS units, SUM(transactions)::bigint AS transactions
+        FROM ({" UNION ALL ".join(selects)}) AS u ({names}revenue, units, transactions)
+        {group}
+    """
+    rows = _fetch(sql, params)
+    if not by and rows and rows[0]["revenue"] is None:
+        return []
+    return rows
+
+
+_BOOKING_FAMILY_DIMS = {
+    "resource": "r.resource_id",
+    "resource_type": "res.resource_type",
+    "location": "res.location_id",
+    "region": "l.region",
+    "status": "r.status",
+}
+
+
+def bookings_by_rollup(
+    *, period: Period, tz: ZoneInfo, filters: Filters, by: Sequence[str], mark: Watermark | None
+) -> list[dict[str, Any]] | None:
+    """Like bookings_by_raw, from buckets + live delta; None for customer or hour-of-day questions."""
+    if mark is None or any(d not in _BOOKING_FAMILY_DIMS and d not in TIME_DIMS for d in by) or "hour_of_day" in by:
+        return None
+    grains = _grains_for({d for d in by if d in TIME_DIMS})
+    assert grains is not None
+    params: dict[str, Any] = {"tz": str(tz)}
+    starts = decompose(period.start, period.end, grains)
+    bucket_dims = [f"{_BUCKET_TIME[d] if d in TIME_DIMS else _BOOKING_FAMILY_DIMS[d]} AS {d}" for d in by]
+    raw_dims = [f"{BOOKING_DIMENSIONS[d]} AS {d}" for d in by]
+    filter_sql, raw_filter_sql = [], []
+    for name, rollup_col, raw_col, values in (
+        ("locations", "res.location_id", "r.location_id", filters.locations),
+        ("regions", "l.region", "l.region", filters.regions),
+        ("resources", "r.resource_id", "b.resource_id", filters.resources),
+        ("resource_types", "res.resource_type", "r.resource_type", filters.resource_types),
+    ):
+        if values:
+            filter_sql.append(f" AND {rollup_col} = ANY(%({name})s)")
+            raw_filter_sql.append(f" AND {raw_col} = ANY(%({name})s)")
+            params[name] = list(values)
+    selects = [
+        f"""SELECT {", ".join([*bucket_dims, "r.status", "r.bookings", "r.booked_seconds", "r.revenue"])}
+            FROM analytics_bookingrollup r
+            JOIN bookings_resource res ON res.id = r.resource_id
+            JOIN fleet_location l ON l.id = res.location_id
+            WHERE {_bucket_where(starts, grains, period, tz, mark, params)}{"".join(filter_sql)}"""
+    ]
+    for branch in _delta_branches("b.starts_at", period, tz, mark, params):
+        branch = branch.replace("ingested_at", "b.ingested_at")
+        selects.append(
+            f"""SELECT {", ".join([*raw_dims, "b.status", "1::bigint",
+                                   "extract(epoch FROM b.ends_at - b.starts_at)", "b.amount"])}
+            FROM bookings_booking b
+            JOIN bookings_resource r ON r.id = b.resource_id
+            JOIN fleet_location l ON l.id = r.location_id
+            WHERE {branch}{"".join(raw_filter_sql)}"""
+        )
+    names = "".join(f"{d}, " for d in by)
+    group = f"GROUP BY {', '.join(str(i + 1) for i in range(len(by)))}" if by else ""
+    sql = f"""
+        SELECT {names}
+            COALESCE(SUM(n), 0) AS bookings,
+            COALESCE(SUM(n) FILTER (WHERE st = 'cancelled'), 0) AS cancelled,
+            COALESCE(SUM(n) FILTER (WHERE st = 'no_show'), 0) AS no_shows,
+            COALESCE(SUM(n) FILTER (WHERE st IN ('paid', 'completed')), 0) AS paid_or_completed,
+            COALESCE(SUM(secs) FILTER (WHERE st <> 'cancelled') / 60, 0)::numeric(14, 2) AS booked_minutes,
+            COALESCE(SUM(amt) FILTER (WHERE st <> 'cancelled'), 0) AS revenue
+        FROM ({" UNION ALL ".join(selects)}) AS u ({names}st, n, secs, amt)
+        {group}
+    """
+    rows = _fetch(sql, params)
+    for row in rows:
+        for key in ("bookings", "cancelled", "no_shows", "paid_or_completed"):
+            row[key] = int(row[key])
+    if not by and rows and rows[0]["bookings"] == 0:
+        return []
+    return rows

@@ -1,0 +1,157 @@
+"""The set-based SQL that builds rollup buckets: one statement per grain family and range, no row loops.
+
+Grains (why these): a dashboard over 30 days must read a few thousand rows at most, whatever the
+history. The full cross product (day × device × product) is nearly as big as the raw table, so the
+dimensions are split into families that each answer most questions alone:
+
+- `analytics_saleschainrollup`: chain totals per local hour, day, ISO week and month. Series,
+  totals, run rate, weekday/hour heatmaps (≈ 24 rows a day).
+- `analytics_salesdevicerollup`: per device per day, week and month (≤ devices rows a bucket).
+  Location, region, city and device type are attributes of the device, joined when read, so a
+  device that moves is reported where it stands now, exactly like the raw query.
+- `analytics_salesproductrollup`: per product per day, week and month; category via the product.
+- `analytics_bookingrollup`: per resource and status per day, week and month.
+
+A question that mixes families (say, products at one location) or asks for slot, customer or
+payment method goes to the raw rows (analytics.query.raw), which stay the reference.
+
+Day (and hour) buckets are computed from the raw rows; week and month buckets from the day buckets
+of the same table, so a refresh never rescans a month of raw rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# The local wall clock of a raw row; `tz` is always a bound parameter.
+_LOC = "(s.sold_at AT TIME ZONE %(tz)s)"
+
+
+@dataclass(frozen=True)
+class Family:
+    table: str
+    dims: tuple[str, ...]  # bucket key columns after (grain, starts_at)
+    metrics: tuple[str, ...]
+
+
+SALES_CHAIN = Family("analytics_saleschainrollup", (), ("revenue", "units", "transactions"))
+SALES_DEVICE = Family("analytics_salesdevicerollup", ("device_id",), ("revenue", "units", "transactions"))
+SALES_PRODUCT = Family("analytics_salesproductrollup", ("product_id",), ("revenue", "units", "transactions"))
+BOOKINGS = Family("analytics_bookingrollup", ("resource_id", "status"), ("bookings", "booked_seconds", "revenue"))
+FAMILIES = (SALES_CHAIN, SALES_DEVICE, SALES_PRODUCT, BOOKINGS)
+
+
+def _upsert_and_prune(family: Family, *, name: str, source: str, grain: str, lo: str, hi: str) -> str:
+    """Two CTEs: upsert `source` rows into `family` and delete the family's buckets of `grain` in
+    [lo, hi) that the source no longer has. Unchanged buckets are not rewritten (no new row versions),
+    so a re-run changes nothing, not even on disk."""
+    keys = ("grain", "starts_at", *family.dims)
+    columns = (*keys, "ends_at", "local_date", "local_hour", *family.metrics)
+    changed = ", ".join(f"t.{m}" for m in (*family.metrics, "ends_at"))
+    excluded = ", ".join(f"EXCLUDED.{m}" for m in (*family.metrics, "ends_at"))
+    match = " AND ".join(f"src.{k} = t.{k}" for k in keys)  # keys are never null
+    return f"""
+    {name}_up AS (
+        INSERT INTO {family.table} AS t ({", ".join(columns)})
+        SELECT {", ".join(columns)} FROM {source} AS src
+        ON CONFLICT ({", ".join(keys)}) DO UPDATE
+            SET {", ".join(f"{c} = EXCLUDED.{c}" for c in (*family.metrics, "ends_at", "local_date", "local_hour"))}
+            WHERE ({changed}) IS DISTINCT FROM ({excluded})
+        RETURNING 1
+    ),
+    {name}_del AS (
+        DELETE FROM {family.table} AS t
+        WHERE t.grain = '{grain}' AND t.starts_at >= {lo} AND t.starts_at < {hi}
+          AND NOT EXISTS (SELECT 1 FROM {source} AS src WHERE {match})
+        RETURNING 1
+    )"""
+
+
+def sales_days_sql() -> str:
+    """Day buckets of the three sales families and hour buckets of the chain family for local days
+    [%(day_lo)s, %(day_hi)s), from one scan of the raw rows (GROUPING SETS), in one statement.
+
+    Parameters: tz, day_lo/day_hi (local dates), lo/hi (their instants, hi already capped at the
+    watermark), ingested (the ingestion mark).
+    """
+    # The start of the local hour as an instant: unambiguous even for the repeated hour in autumn.
+    hour_start = f"s.sold_at - ({_LOC} - date_trunc('hour', {_LOC}))"
+    day_bounds = (
+        "(x.d::timestamp AT TIME ZONE %(tz)s) AS starts_at, ((x.d + 1)::timestamp AT TIME ZONE %(tz)s) AS ends_at,"
+        " x.d AS local_date, 0 AS local_hour"
+    )
+    sums = "SUM(x.amount) AS revenue, SUM(x.quantity) AS units, SUM(x.transactions) AS transactions"
+    ctes = [
+        f"""
+    raw AS MATERIALIZED (
+        SELECT x.d, x.h, x.device_id, x.product_id, GROUPING(x.device_id, x.product_id, x.h) AS g, {sums}
+        FROM (
+            SELECT {_LOC}::date AS d, {hour_start} AS h, s.device_id, s.product_id, s.amount, s.quantity, s.transactions
+            FROM fleet_sale s
+            WHERE s.sold_at >= %(lo)s AND s.sold_at < %(hi)s AND s.ingested_at < %(ingested)s
+        ) AS x
+        GROUP BY GROUPING SETS ((x.d), (x.d, x.device_id), (x.d, x.product_id), (x.d, x.h))
+    )""",
+        f"""
+    chain_day AS (SELECT 'day' AS grain, {day_bounds}, revenue, units, transactions FROM raw AS x WHERE g = 7)""",
+        """
+    chain_hour AS (
+        SELECT 'hour' AS grain, x.h AS starts_at, x.h + interval '1 hour' AS ends_at,
+               (x.h AT TIME ZONE %(tz)s)::date AS local_date, extract(hour FROM x.h AT TIME ZONE %(tz)s)::int AS local_hour,
+               revenue, units, transactions
+        FROM raw AS x WHERE g = 6
+    )""",
+        f"""
+    device_day AS (SELECT 'day' AS grain, {day_bounds}, device_id, revenue, units, transactions FROM raw AS x WHERE g = 3)""",
+        f"""
+    product_day AS (SELECT 'day' AS grain, {day_bounds}, product_id, revenue, units, transactions FROM raw AS x WHERE g = 5)""",
+        _upsert_and_prune(SALES_CHAIN, name="cd", source="chain_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
+        _upsert_and_prune(SALES_CHAIN, name="ch", source="chain_hour", grain="hour", lo="%(lo)s", hi="%(day_hi_at)s"),
+        _upsert_and_prune(SALES_DEVICE, name="dd", source="device_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
+        _upsert_and_prune(SALES_PRODUCT, name="pd", source="product_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
+    ]
+    counts = ", ".join(f"(SELECT count(*) FROM {n}_up) + (SELECT count(*) FROM {n}_del)" for n in ("cd", "ch", "dd", "pd"))
+    return "WITH " + ",".join(ctes) + f"\nSELECT {counts}"
+
+
+def bookings_days_sql() -> str:
+    """Day buckets of bookings (by local start day, resource, status) for [%(day_lo)s, %(day_hi)s)."""
+    ctes = [
+        """
+    booking_day AS (
+        SELECT 'day' AS grain, (x.d::timestamp AT TIME ZONE %(tz)s) AS starts_at,
+               ((x.d + 1)::timestamp AT TIME ZONE %(tz)s) AS ends_at, x.d AS local_date, 0 AS local_hour,
+               x.resource_id, x.status, count(*) AS bookings, SUM(x.seconds) AS booked_seconds, SUM(x.amount) AS revenue
+        FROM (
+            SELECT (b.starts_at AT TIME ZONE %(tz)s)::date AS d, b.resource_id, b.status, b.amount,
+                   extract(epoch FROM b.ends_at - b.starts_at) AS seconds
+            FROM bookings_booking b
+            WHERE b.starts_at >= %(lo)s AND b.starts_at < %(hi)s AND b.ingested_at < %(ingested)s
+        ) AS x
+        GROUP BY x.d, x.resource_id, x.status
+    )""",
+        _upsert_and_prune(BOOKINGS, name="bd", source="booking_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
+    ]
+    return "WITH " + ",".join(ctes) + "\nSELECT (SELECT count(*) FROM bd_up) + (SELECT count(*) FROM bd_del)"
+
+
+def coarse_sql(family: Family, grain: str) -> str:
+    """Week or month buckets of `family` re-derived from its day buckets, for the buckets starting in
+    [%(coarse_lo)s, %(coarse_hi)s) (local dates, aligned to the grain)."""
+    unit, step = {"week": ("week", "interval '7 days'"), "month": ("month", "interval '1 month'")}[grain]
+    dims = "".join(f", t.{d}" for d in family.dims)
+    sums = ", ".join(f"SUM(t.{m}) AS {m}" for m in family.metrics)
+    source = f"""
+    coarse AS (
+        SELECT '{grain}' AS grain, (x.b::timestamp AT TIME ZONE %(tz)s) AS starts_at,
+               ((x.b + {step})::timestamp AT TIME ZONE %(tz)s) AS ends_at, x.b AS local_date, 0 AS local_hour,
+               {", ".join((*(f"x.{d}" for d in family.dims), *(f"x.{m}" for m in family.metrics)))}
+        FROM (
+            SELECT date_trunc('{unit}', t.local_date)::date AS b{dims}, {sums}
+            FROM {family.table} AS t
+            WHERE t.grain = 'day' AND t.starts_at >= %(coarse_lo_at)s AND t.starts_at < %(coarse_hi_at)s
+            GROUP BY 1{"".join(f", {i + 2}" for i in range(len(family.dims)))}
+        ) AS x
+    )"""
+    body = _upsert_and_prune(family, name="c", source="coarse", grain=grain, lo="%(coarse_lo_at)s", hi="%(coarse_hi_at)s")
+    return f"WITH {source},{body}\nSELECT (SELECT count(*) FROM c_up) + (SELECT count(*) FROM c_del)"
