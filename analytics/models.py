@@ -66,6 +66,9 @@ class _Bucket(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return f"{self.grain} {self.local_date:%Y-%m-%d} {self.local_hour:02d}h"
+
 
 class _SalesMetrics(models.Model):
     revenue = models.DecimalField(max_digits=20, decimal_places=4)
