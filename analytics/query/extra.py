@@ -208,7 +208,10 @@ def booked_minutes_by_weekday_hour(*, period: Period, filters: Filters) -> dict[
 
 
 def visit_serviced_revenue(*, visit_ids: Sequence[int]) -> dict[int, Decimal]:
-    """Revenue each visited machine took since its previous service visit, up to this visit."""
+    """Revenue each visited machine took since its previous completed service visit, up to this (completed) visit.
+
+    A machine's first recorded service has no window and is left out (its revenue counts as 0).
+    """
     if not visit_ids:
         return {}
     sql = """
@@ -216,7 +219,7 @@ def visit_serviced_revenue(*, visit_ids: Sequence[int]) -> dict[int, Decimal]:
             SELECT v.id, v.device_id, v.visited_at,
                    LAG(v.visited_at) OVER (PARTITION BY v.device_id ORDER BY v.visited_at, v.id) AS previous_at
             FROM routes_servicevisit v
-            WHERE v.device_id IN (SELECT device_id FROM routes_servicevisit WHERE id = ANY(%(visits)s))
+            WHERE v.completed AND v.device_id IN (SELECT device_id FROM routes_servicevisit WHERE id = ANY(%(visits)s))
         )
         SELECT x.id, COALESCE(SUM(s.amount), 0)
         FROM visits x
