@@ -1,0 +1,1 @@
+"""Pure metric functions over already-aggregated pandas frames (no Django, no ORM)."""

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -54,7 +53,7 @@ def decimal_values(column: pd.Series) -> list[Decimal]:
 
 
 def decimal_series(values: Iterable[Decimal], index: pd.Index | None = None) -> pd.Series:
-    """An object-dtype Series of Decimals (pandas would otherwise infer object anyway, but say so)."""
+    """An explicitly object-dtype Series of Decimals, so no later step converts money to float."""
     return pd.Series(list(values), index=index, dtype=object)
 
 
@@ -79,7 +78,7 @@ def safe_ratio(numerator: float, denominator: float) -> float:
 
 
 def half_rank_steps(values: FloatArray) -> IntArray:
-    """``2 × (average rank − 1)`` for each value, ranks ascending from 1.
+    """``2 * (average rank - 1)`` for each value, ranks ascending from 1.
 
     Average ranks (ties share the mean of the positions they occupy) are always multiples of ½,
     so doubling gives exact integers. Scores built from these integers compare exactly, which is
@@ -87,14 +86,14 @@ def half_rank_steps(values: FloatArray) -> IntArray:
     """
     if len(values) == 0:
         return np.zeros(0, dtype=np.int64)
-    ranks = pd.Series(values).rank(method="average").to_numpy(dtype=np.float64)
+    ranks: FloatArray = pd.Series(values).rank(method="average").to_numpy(dtype=np.float64)
     return np.rint(2.0 * (ranks - 1.0)).astype(np.int64)
 
 
 def percentile_rank(values: FloatArray, single_value_pct: float = 100.0) -> FloatArray:
-    """Percentile rank 0–100 of each value within ``values`` (higher value → higher pct).
+    """Percentile rank 0-100 of each value within ``values`` (higher value → higher pct).
 
-    pct = (average rank − 1) / (n − 1) × 100, ranks ascending from 1, ties share their average
+    pct = (average rank - 1) / (n - 1) * 100, ranks ascending from 1, ties share their average
     rank. So the minimum is 0, the maximum 100, all-equal values get 50. With one value there is
     nothing to compare against and the result is ``single_value_pct``. Values must not be NaN
     (callers map "undefined" to ±inf, which ranks as the extreme it stands for).
@@ -104,7 +103,7 @@ def percentile_rank(values: FloatArray, single_value_pct: float = 100.0) -> Floa
         return np.zeros(0, dtype=np.float64)
     if count == 1:
         return np.array([single_value_pct], dtype=np.float64)
-    return half_rank_steps(values) * 100.0 / (2.0 * (count - 1))
+    return half_rank_steps(values).astype(np.float64) * (100.0 / (2.0 * (count - 1)))
 
 
 def to_day_series(column: pd.Series) -> pd.Series:
@@ -119,7 +118,7 @@ def to_day_series(column: pd.Series) -> pd.Series:
     return as_datetimes.dt.normalize().astype(DAY_DTYPE)
 
 
-def to_day_index(days: Sequence[dt.date] | Iterable[Any]) -> pd.DatetimeIndex:
+def to_day_index(days: Iterable[dt.date]) -> pd.DatetimeIndex:
     """The days of a range → sorted, de-duplicated DatetimeIndex of midnights (``datetime64[ns]``).
 
     Sorted because day position is the x axis of trends; unique because it is used for lookups.
@@ -133,13 +132,10 @@ def to_python_dates(column: pd.Series | pd.DatetimeIndex) -> list[dt.date]:
     return [timestamp.date() for timestamp in pd.DatetimeIndex(column)]
 
 
-def as_date(value: dt.date | dt.datetime | pd.Timestamp) -> dt.date:
-    """One date-like value → ``datetime.date`` (a datetime keeps its own calendar date)."""
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if isinstance(value, dt.datetime):
-        return value.date()
-    return value
+def as_date(value: dt.date) -> dt.date:
+    """One date-like value (date, datetime or Timestamp) → ``datetime.date`` (its calendar date)."""
+    # datetime and Timestamp are date subclasses, so the annotation admits them.
+    return value.date() if isinstance(value, dt.datetime) else value
 
 
 def device_day_matrix(
@@ -148,7 +144,7 @@ def device_day_matrix(
     day_index: pd.DatetimeIndex,
     value_column: str = "revenue",
 ) -> FloatArray:
-    """Pivot (device_id, date, value) rows into a float matrix [device × day] over *all* days.
+    """Pivot (device_id, date, value) rows into a float matrix [device * day] over *all* days.
 
     Days without a row are 0 (no sales that day). Rows for devices not in ``device_ids`` or dates
     outside ``day_index`` are ignored; duplicate (device, date) rows are summed.

@@ -78,15 +78,15 @@ def _daily_revenue_cv(daily_matrix: FloatArray) -> tuple[FloatArray, FloatArray]
 
 
 def _daily_revenue_slope(daily_matrix: FloatArray) -> FloatArray:
-    """Per row: least-squares slope of revenue vs day index 0..D−1 (revenue per day per day).
+    """Per row: least-squares slope of revenue vs day index 0..D-1 (revenue per day per day).
 
-    slope = Σ (x − x̄)(y − ȳ) / Σ (x − x̄)²; with fewer than two days the slope is 0.
+    slope = Σ (x - x̄)(y - ȳ) / Σ (x - x̄)²; with fewer than two days the slope is 0.
     """
     day_count = daily_matrix.shape[1]
     if day_count < 2:
         return np.zeros(daily_matrix.shape[0], dtype=np.float64)
     centred_x = np.arange(day_count, dtype=np.float64) - (day_count - 1) / 2.0
-    # Σ (x − x̄) ȳ = 0, so y need not be centred.
+    # Σ (x - x̄) ȳ = 0, so y need not be centred.
     slopes: FloatArray = (daily_matrix @ centred_x) / float(centred_x @ centred_x)
     return slopes
 
@@ -96,7 +96,7 @@ def device_performance_scores(
     daily_revenue: pd.DataFrame,
     days: Sequence[dt.date],
 ) -> pd.DataFrame:
-    """Score every device 0–100 against its fleet and rank the fleet.
+    """Score every device 0-100 against its fleet and rank the fleet.
 
     Input ``device_totals`` (one row per device): ``device_id``, ``revenue`` (Decimal or float),
     ``units`` (int); optional ``asset_number`` (tie-breaker for the rank, passed through).
@@ -108,12 +108,12 @@ def device_performance_scores(
     exact), ``units`` (int), ``revenue_per_unit`` (float, revenue / units, 0 when units = 0),
     ``daily_revenue_cv`` (float, population std / |mean| of the daily series, 0 when the mean is 0),
     ``daily_revenue_slope`` (float, least-squares slope of daily revenue vs day index),
-    ``revenue_pct``, ``consistency_pct``, ``growth_pct``, ``efficiency_pct`` (floats 0–100),
-    ``score`` (float 0–100), ``fleet_rank`` (int, 1 = best), ``fleet_percentile`` (float 0–100).
+    ``revenue_pct``, ``consistency_pct``, ``growth_pct``, ``efficiency_pct`` (floats 0-100),
+    ``score`` (float 0-100), ``fleet_rank`` (int, 1 = best), ``fleet_percentile`` (float 0-100).
 
     Formula: score = 0.40·revenue_pct + 0.25·consistency_pct + 0.20·growth_pct
     + 0.15·efficiency_pct, where each component is the device's percentile rank within the fleet
-    (:func:`analytics.metrics._common.percentile_rank`: (average rank − 1)/(n − 1)·100, ties share
+    (:func:`analytics.metrics._common.percentile_rank`: (average rank - 1)/(n - 1)·100, ties share
     the average rank, a single device gets 100) of: total revenue (higher is better), daily-revenue
     CV (LOWER is better; a device with zero mean daily revenue ranks as least consistent), slope
     (higher is better) and revenue per unit (higher is better).
@@ -135,9 +135,7 @@ def device_performance_scores(
     revenue = float_values(device_totals["revenue"])
     units = float_values(device_totals["units"])
     revenue_per_unit = safe_divide(revenue, units)
-    daily_matrix = device_day_matrix(
-        daily_revenue, pd.Index(device_totals["device_id"]), to_day_index(days)
-    )
+    daily_matrix = device_day_matrix(daily_revenue, pd.Index(device_totals["device_id"]), to_day_index(days))
     reported_cv, cv_for_ranking = _daily_revenue_cv(daily_matrix)
     slope = _daily_revenue_slope(daily_matrix)
 
@@ -148,7 +146,7 @@ def device_performance_scores(
         "growth": half_rank_steps(slope),
         "efficiency": half_rank_steps(revenue_per_unit),
     }
-    # pct = 100·step / (2(n−1)), so weighted_steps / (2(n−1)) is the weighted score and
+    # pct = 100·step / (2(n-1)), so weighted_steps / (2(n-1)) is the weighted score and
     # weighted_steps is an exact integer: equal scores compare equal.
     weighted_steps = (
         REVENUE_WEIGHT * steps["revenue"]
@@ -156,10 +154,8 @@ def device_performance_scores(
         + GROWTH_WEIGHT * steps["growth"]
         + EFFICIENCY_WEIGHT * steps["efficiency"]
     )
-    if device_count == 1:
-        score = np.array([100.0])
-    else:
-        score = weighted_steps / (2.0 * (device_count - 1))
+    # A lone device has no fleet to be compared with: 100, like each of its components.
+    score = np.array([100.0]) if device_count == 1 else weighted_steps / (2.0 * (device_count - 1))
 
     result["revenue"] = decimal_series(decimal_values(device_totals["revenue"]))
     result["units"] = units.astype(np.int64)
