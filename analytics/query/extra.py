@@ -41,6 +41,9 @@ def _sales_clauses(filters: Filters) -> tuple[str, dict[str, Any]]:
         if values:
             clauses.append(f"{column} = ANY(%({name})s)")
             params[name] = list(values)
+    # Venue filters have no meaning for sales: a resource or resource-type filter excludes them all.
+    if filters.resources or filters.resource_types:
+        clauses.append("FALSE")
     return "".join(f" AND {clause}" for clause in clauses), params
 
 

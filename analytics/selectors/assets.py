@@ -26,6 +26,9 @@ def asset_sales(*, period: Period, filters: Filters, limit: int | None = None) -
     daily = sales_by(period=period, filters=filters, by=["device", "day"]) if has_sales else []
     device_products = sales_by(period=period, filters=filters, by=["device", "product"]) if has_sales else []
 
+    if filters.categories:
+        # "Devices selling this category": a category narrows the fleet to the machines that sold it.
+        devices = [device for device in devices if device["id"] in totals]
     # A device with sales but outside the scope list (e.g. retired since) still belongs in the answer.
     known = {device["id"] for device in devices}
     missing = [device_id for device_id in totals if device_id not in known]

@@ -65,6 +65,9 @@ def location_performance(*, period: Period, filters: Filters, limit: int | None 
     for location_id in devices_in_scope(filters=filters, period=period).values_list("location_id", flat=True):
         device_counts[location_id] += 1
 
+    if filters.categories:
+        # A category narrows the map to the locations that sold it.
+        location_rows = [location for location in location_rows if location["id"] in sales]
     rows: list[dict[str, Any]] = []
     for location in location_rows:
         sale = sales.get(location["id"], {})
