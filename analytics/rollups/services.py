@@ -84,8 +84,10 @@ def _lock(*, wait: bool = False) -> None:
 
 
 def _db_now() -> datetime:
+    # The wall clock, not now(): a job's marks must move even inside a long outer transaction (tests),
+    # and a row committed between the mark and a statement's snapshot is caught by LATE_MARGIN.
     with connection.cursor() as cursor:
-        cursor.execute("SELECT now()")
+        cursor.execute("SELECT clock_timestamp()")
         value: datetime = cursor.fetchone()[0]
     return value
 
