@@ -3,7 +3,8 @@ with rows written in other offsets, late rows, fresh rows, and random ranges; re
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
+from datetime import timezone as dt_timezone
 from decimal import Decimal
 
 import pytest
@@ -40,7 +41,7 @@ def sale_rows(draw: st.DrawFn, now: datetime) -> tuple[list[SaleRow], list[SaleR
     early = []
     for _ in range(draw(st.integers(1, 25))):
         day = draw(st.sampled_from(DST_DAYS)) + timedelta(days=draw(st.integers(-1, 1)))
-        instant = datetime(day.year, day.month, day.day, tzinfo=dt_timezone.utc) + timedelta(
+        instant = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(
             minutes=draw(st.integers(-6 * 60, 30 * 60))
         )
         early.append(one(instant))
@@ -78,7 +79,8 @@ def _check(rows: list[SaleRow], tz, ranges: list[tuple[date, date]], catalog) ->
             assert got == want, (period, by)
         # A filter keeps the rollup path (device family) and must still match.
         only = Filters(devices=(device_ids[0],))
-        got = {(): (row["revenue"], row["units"], row["transactions"]) for row in sales_by(period=period, filters=only)}
+        filtered = sales_by(period=period, filters=only)
+        got = {(): (filtered[0]["revenue"], filtered[0]["units"], filtered[0]["transactions"])} if filtered else {}
         assert got == expected([r for r in rows if r.device == 0], tz, start, end, lambda r, loc: ()), (period, only)
 
 
