@@ -8,6 +8,7 @@ running thousands of rows through DRF fields. The schemathesis test checks the t
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from rest_framework import serializers
@@ -19,32 +20,53 @@ from analytics.selectors.trends import TREND_METRICS
 
 # --- parameters ------------------------------------------------------------------------------
 
+# Dates outside these bounds are typos, and they would overflow the time arithmetic (pandas
+# timestamps stop in 2262), so they are refused with a field error instead.
+EARLIEST_DATE = date(1970, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
 
-class RevenueParamsSerializer(AnalyticsParamsSerializer):
+
+class ApiParamsSerializer(AnalyticsParamsSerializer):
+    """The shared analytics parameters, with the dates kept to a range the product can compute over."""
+
+    def validate_start(self, value: date) -> date:
+        return _within_bounds(value)
+
+    def validate_end(self, value: date) -> date:
+        return _within_bounds(value)
+
+
+def _within_bounds(value: date) -> date:
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise serializers.ValidationError(f"dates run from {EARLIEST_DATE} to {LATEST_DATE}.")
+    return value
+
+
+class RevenueParamsSerializer(ApiParamsSerializer):
     group_by = serializers.ChoiceField(
         choices=GROUP_BY_CHOICES, required=False, default="location", help_text="the dimension to group revenue by"
     )
 
 
-class HeatmapParamsSerializer(AnalyticsParamsSerializer):
+class HeatmapParamsSerializer(ApiParamsSerializer):
     metric = serializers.ChoiceField(
         choices=HEATMAP_METRICS, required=False, default="revenue", help_text="the value of each weekday × hour cell"
     )
 
 
-class TrendParamsSerializer(AnalyticsParamsSerializer):
+class TrendParamsSerializer(ApiParamsSerializer):
     metric = serializers.ChoiceField(
         choices=TREND_METRICS, required=False, default="revenue", help_text="the daily series to analyse"
     )
 
 
-class RouteParamsSerializer(AnalyticsParamsSerializer):
+class RouteParamsSerializer(ApiParamsSerializer):
     route = serializers.ListField(
         child=serializers.IntegerField(min_value=1), required=False, help_text="route ids (repeatable)"
     )
 
 
-class InventoryParamsSerializer(AnalyticsParamsSerializer):
+class InventoryParamsSerializer(ApiParamsSerializer):
     route = serializers.IntegerField(
         min_value=1, required=False, help_text="a route id: adds the pick list for the route's next run"
     )

@@ -7,9 +7,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from analytics.apis._base import ERROR_RESPONSES, AnalyticsApi, present
-from analytics.params import AnalyticsParamsSerializer
 from analytics.selectors.assets import asset_sales
-from analytics.serializers import AssetSalesSerializer
+from analytics.serializers import ApiParamsSerializer, AssetSalesSerializer
 from chains.capabilities import ANALYTICS_READ
 
 
@@ -21,18 +20,18 @@ class AssetSalesApi(AnalyticsApi):
 
     @extend_schema(
         operation_id="analytics_asset_sales",
-        parameters=[AnalyticsParamsSerializer],
+        parameters=[ApiParamsSerializer],
         responses={200: AssetSalesSerializer, **ERROR_RESPONSES},
     )
     def get(self, request: Request) -> Response:
-        params, _ = self.validated(request, AnalyticsParamsSerializer)
+        params, _ = self.validated(request, ApiParamsSerializer)
         return Response(present(asset_sales(period=params.period, filters=params.filters, limit=params.limit)))
 
     @extend_schema(
         operation_id="analytics_asset_sales_post",
-        request=AnalyticsParamsSerializer,
+        request=ApiParamsSerializer,
         responses={200: AssetSalesSerializer, **ERROR_RESPONSES},
     )
     def post(self, request: Request) -> Response:
-        params, _ = self.validated(request, AnalyticsParamsSerializer, data=request.data)
+        params, _ = self.validated(request, ApiParamsSerializer, data=request.data)
         return Response(present(asset_sales(period=params.period, filters=params.filters, limit=params.limit)))
