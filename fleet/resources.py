@@ -366,6 +366,8 @@ def catalog_report_from_result(*, resource: CatalogResource, result: Result, fil
     report = CatalogReport(file=file_name, rows=result.total_rows)
     for error in result.base_errors:
         report.errors.append({"row": None, "column": None, "message": str(error.error)})
+    if report.errors:
+        return report  # a file-level problem (a missing column): judging its rows would only repeat it
     for invalid in result.invalid_rows:
         for key, message in _validation_messages(invalid.error):
             report.errors.append({"row": invalid.number, "column": resource.column_for(key), "message": message})

@@ -42,6 +42,7 @@ SMALL_VENDING = VendingSpec()
 LARGE_VENDING = VendingSpec(
     devices=2000, products=500, sites=120, target_sales=10_000_000, routes=False, chunk_days=20, prefix="BLK"
 )
+SMALL_VENUES = VenueSpec()
 
 
 @dataclass
@@ -105,7 +106,7 @@ def demo_data_seed(
             for data_kind, span in ranges.items():
                 if span is not None:
                     raw_data_changed.send(sender=demo_data_seed, kind=data_kind, starts_at=span[0], ends_at=span[1])
-    counts = {k: v for k, v in asdict(summary).items() if not k.endswith("_range")}
+    counts = {k: (len(v) if isinstance(v, list) else v) for k, v in asdict(summary).items() if not k.endswith("_range")}
     return SeedOutcome(schema=chain.schema_name, status="seeded", seconds=clock.monotonic() - started, counts=counts)
 
 
@@ -123,6 +124,8 @@ def demo_seed(
         if log is not None:
             log.write(f"{demo.schema}: seeding (seed {seed}, today {chain_today}) …")
         outcomes.append(
-            demo_data_seed(chain=chain, kind=demo.kind, seed=seed, today=chain_today, vending=spec, log=log)
+            demo_data_seed(
+                chain=chain, kind=demo.kind, seed=seed, today=chain_today, vending=spec, venues=SMALL_VENUES, log=log
+            )
         )
     return outcomes

@@ -15,12 +15,20 @@ import numpy as np
 import pandas as pd
 
 from fleet.demo import data
-from fleet.demo.copy import copy_frame, indexes_deferred, next_id, sequence_sync
+from fleet.demo.copy import bulk_load, copy_frame, copy_staged, next_id, sequence_sync
 from fleet.models import Category, Customer, Device, DeviceType, Location, Product
 
 EPOCH = date(1970, 1, 1)
 CASHLESS_CUSTOMER_SHARE = 0.55  # card/mobile sales that carry a loyalty/app customer reference
 ROUTE_WEEKDAYS = ((0, 2, 4), (1, 3), (0, 3))  # Mon/Wed/Fri, Tue/Thu, Mon/Thu
+SALES_SELECT = """
+    (id, external_id, sold_at, device_id, product_id, slot_code, quantity, amount, transactions, payment_method,
+     customer_id, source, ingested_at)
+    SELECT id, 'demo-' || n, to_timestamp(t), dev, prod, (%s::text[])[slot + 1], qty, cents / 100.0, 1,
+           (ARRAY['cash', 'card', 'mobile', 'other'])[pay + 1], NULLIF(cust, 0),
+           (ARRAY['telemetry', 'import'])[src + 1], to_timestamp(ing)
+    FROM {stage}
+"""
 ROW_APPEAL = {"A": 0.8, "B": 1.15, "C": 1.2, "D": 1.0, "E": 0.85, "F": 0.75}  # eye level sells best
 
 
@@ -245,10 +253,10 @@ def vending_seed(
     doy = np.array([d.timetuple().tm_yday for d in day_dates])
     month_day = np.array([d.month * 100 + d.day for d in day_dates])
     venue = [sites[int(s)].venue_type for s in dev_site]
-    machine = [data.MACHINE_TYPES[int(t)] for t in dev_type]
-    base = np.array([m.daily_vends * data.SITE_DEMAND[v] for m, v in zip(machine, venue, strict=True)]) * rng.lognormal(0, 0.3, n)
+    machines = [data.MACHINE_TYPES[int(t)] for t in dev_type]
+    base = np.array([m.daily_vends * data.SITE_DEMAND[v] for m, v in zip(machines, venue, strict=True)]) * rng.lognormal(0, 0.3, n)
     weekday = np.array([data.WEEKDAY_PROFILE[v] for v in venue])[:, iso_weekday]
-    cooler = np.array([m.cooler for m in machine])[:, None]
+    cooler = np.array([m.cooler for m in machines])[:, None]
     season = np.where(cooler, 1 + 0.25 * np.cos(2 * np.pi * (doy - 196) / 365.25), 1 + 0.08 * np.cos(2 * np.pi * (doy - 15) / 365.25))
     summer_break = (month_day >= 615) & (month_day <= 815)
     christmas = (month_day >= 1222) | (month_day <= 106)
@@ -313,10 +321,10 @@ def vending_seed(
     external_n = 1
     kept: list[pd.DataFrame] = []  # sales needed for route computations (small demo only)
     first_sold = last_sold = None
-    payment_names = np.array(["cash", "card", "mobile", "other"], dtype=object)
-    source_names = np.array(["telemetry", "import"], dtype=object)
     dev_source = (rng.random(n) < 0.3).astype(np.int64)  # 30% of machines report through file imports
-    with indexes_deferred("fleet_sale") if (spec.target_sales or 0) >= 2_000_000 else _nothing():
+    slot_code_names, slot_code_index = np.unique(slot_code_a.astype(str), return_inverse=True)
+    slot_code_names = slot_code_names.tolist()
+    with bulk_load("fleet_sale"):
         for chunk_start in range(0, window_days, spec.chunk_days):
             chunk = counts[:, chunk_start : chunk_start + spec.chunk_days]
             dev_rep, day_rep = np.nonzero(chunk)
@@ -354,25 +362,26 @@ def vending_seed(
             time_order = time_order[keep[time_order]]
             k = len(time_order)
             ids = sale_id + np.arange(k)
-            frame = pd.DataFrame(
+            o = time_order
+            copy_staged(
+                "fleet_sale",
                 {
                     "id": ids,
-                    "external_id": np.char.add("demo-", (external_n + np.arange(k)).astype(str)),
-                    "sold_at": pd.to_datetime(sold_s[time_order], unit="s"),
-                    "device_id": device_ids[dev_of[time_order]],
-                    "product_id": product_ids[product[time_order]],
-                    "slot_code": slot_code_a[slot[time_order]],
-                    "quantity": quantity[time_order],
-                    "amount": unit_price[time_order] * quantity[time_order],
-                    "transactions": np.ones(k, dtype=np.int64),
-                    "payment_method": payment_names[payment[time_order]],
-                    "customer_id": pd.array(np.where(has_customer, first_customer_id + customer_index, 0)[time_order], dtype="Int64"),
-                    "source": source_names[dev_source[dev_of[time_order]]],
-                    "ingested_at": pd.to_datetime(np.minimum(sold_s + delay, cutoff_s)[time_order], unit="s"),
-                }
+                    "n": external_n + np.arange(k),
+                    "t": sold_s[o],
+                    "dev": device_ids[dev_of[o]],
+                    "prod": product_ids[product[o]],
+                    "slot": slot_code_index[slot[o]],
+                    "qty": quantity[o],
+                    "cents": np.round(unit_price[o] * 100).astype(np.int64) * quantity[o],
+                    "pay": payment[o],
+                    "cust": np.where(has_customer[o], first_customer_id + customer_index[o], 0),
+                    "src": dev_source[dev_of[o]],
+                    "ing": np.minimum(sold_s + delay, cutoff_s)[o],
+                },
+                SALES_SELECT,
+                [slot_code_names],
             )
-            frame.loc[~has_customer[time_order], "customer_id"] = pd.NA
-            copy_frame("fleet_sale", frame)
             sale_id += k
             external_n += k
             summary.sales += k
@@ -420,14 +429,6 @@ def vending_seed(
     return summary
 
 
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
 def _routes_seed(
     *,
     rng: np.random.Generator,
@@ -472,7 +473,8 @@ def _routes_seed(
         stops += [RouteStop(route=route, device_id=int(device_ids[d]), position=p + 1) for p, d in enumerate(members)]
     RouteStop.objects.bulk_create(stops)
 
-    run_rows, visit_rows = [], []
+    run_rows: list[tuple[int, int, int, date, int | None, int | None, int]] = []
+    visit_rows: list[tuple[int, int, int, int, bool]] = []
     run_id = next_id("routes_routerun")
     visit_id = next_id("routes_servicevisit")
     today_index = (today - first_day).days
@@ -577,5 +579,6 @@ def _routes_seed(
             "level_after": pairs["capacity"].to_numpy(),
         }
     )
-    summary.slot_fills = copy_frame("routes_slotfill", fills)
+    with bulk_load("routes_slotfill"):
+        summary.slot_fills = copy_frame("routes_slotfill", fills)
     sequence_sync("routes_slotfill")

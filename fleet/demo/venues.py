@@ -12,14 +12,28 @@ from django.db import connection
 
 from bookings.models import NpsResponse, OpeningHours, Resource
 from fleet.demo import data
-from fleet.demo.copy import copy_frame, next_id, sequence_sync
+from fleet.demo.copy import bulk_load, copy_frame, copy_staged, next_id, sequence_sync
 from fleet.models import Location
 
 EPOCH = date(1970, 1, 1)
 DAYS_AHEAD = 14  # bookings are taken up to two weeks ahead
 # Funnel: share of sessions that go on to the next step (visit → wizard_start → submit → paid).
 STEP_RATES = (0.45, 0.55, 0.8)
-ONLINE_SHARE = 0.75  # bookings made through the public booking wizard (the rest by phone or at the desk)
+ONLINE_SHARE = 0.75
+BOOKING_STATUSES = ("confirmed", "paid", "completed", "cancelled", "no_show")
+FUNNEL_STEPS = ("visit", "wizard_start", "submit", "paid")
+BOOKINGS_SELECT = """
+    (id, external_id, resource_id, customer_id, starts_at, ends_at, status, amount, booked_at, ingested_at)
+    SELECT id, 'demo-b' || n, res, NULLIF(cust, 0), to_timestamp(starts), to_timestamp(ends), (%s::text[])[status + 1],
+           cents / 100.0, to_timestamp(booked), to_timestamp(ing)
+    FROM {stage}
+"""
+FUNNEL_SELECT = """
+    (id, external_id, session_id, step, occurred_at, customer_id, booking_id, ingested_at)
+    SELECT id, 'demo-e' || n, 'ph-s' || session, (%s::text[])[step + 1], to_timestamp(t), NULLIF(cust, 0),
+           NULLIF(booking, 0), to_timestamp(ing)
+    FROM {stage}
+"""  # bookings made through the public booking wizard (the rest by phone or at the desk)
 
 
 @dataclass
@@ -170,23 +184,26 @@ def venue_seed(
         ),
     )
     booking_id = next_id("bookings_booking") + np.arange(m)
-    customer_id = pd.array(np.where(has_customer, first_customer_id + customer_index, 0), dtype="Int64")
-    customer_id[~has_customer] = pd.NA
-    bookings = pd.DataFrame(
-        {
-            "id": booking_id,
-            "external_id": np.char.add("demo-b", np.arange(1, m + 1).astype(str)),
-            "resource_id": resource_ids[res],
-            "customer_id": customer_id,
-            "starts_at": pd.to_datetime(starts_s, unit="s"),
-            "ends_at": pd.to_datetime(ends_s, unit="s"),
-            "status": status,
-            "amount": amount,
-            "booked_at": pd.to_datetime(booked_at, unit="s"),
-            "ingested_at": pd.to_datetime(np.minimum(booked_at + 5, cutoff_s), unit="s"),
-        }
-    )
-    summary.bookings = copy_frame("bookings_booking", bookings)
+    customer_id = np.where(has_customer, first_customer_id + customer_index, 0)
+    status_code = np.select([status == name for name in BOOKING_STATUSES], np.arange(len(BOOKING_STATUSES)))
+    with bulk_load("bookings_booking"):
+        summary.bookings = copy_staged(
+            "bookings_booking",
+            {
+                "id": booking_id,
+                "n": np.arange(1, m + 1),
+                "res": resource_ids[res],
+                "cust": customer_id,
+                "starts": starts_s,
+                "ends": ends_s,
+                "status": status_code,
+                "cents": np.round(amount * 100).astype(np.int64),
+                "booked": booked_at,
+                "ing": np.minimum(booked_at + 5, cutoff_s),
+            },
+            BOOKINGS_SELECT,
+            [list(BOOKING_STATUSES)],
+        )
     sequence_sync("bookings_booking")
     if m:
         summary.bookings_range = (datetime.fromtimestamp(int(starts_s.min()), UTC), datetime.fromtimestamp(int(ends_s.max()), UTC))
@@ -199,9 +216,9 @@ def venue_seed(
     wizard_at = submit_at - rng.integers(60, 600, len(conv_at))
     visit_at = wizard_at - rng.integers(10, 300, len(conv_at))
     converted = len(conv_at)
-    reached_submit = int(round(converted / STEP_RATES[2]))
-    reached_wizard = int(round(reached_submit / STEP_RATES[1]))
-    reached_visit = int(round(reached_wizard / STEP_RATES[0]))
+    reached_submit = round(converted / STEP_RATES[2])
+    reached_wizard = round(reached_submit / STEP_RATES[1])
+    reached_visit = round(reached_wizard / STEP_RATES[0])
     # Dropped sessions happen at the times people browse: resample the converted sessions' visit times.
     dropped = reached_visit - converted
     if converted:
@@ -228,35 +245,34 @@ def venue_seed(
     step_of = np.concatenate([step_of, np.zeros(len(reload), np.int64)])
     occurred = np.concatenate([occurred, session_visit[reload] + rng.integers(5, 120, len(reload))])
     online_booking = booking_id[online]
-    online_customer = np.asarray(customer_id[online].to_numpy(dtype="float64", na_value=np.nan))
+    online_customer = customer_id[online]
     is_converted = session_of < converted
-    link_booking = is_converted & (step_of >= 2)
-    event_booking = pd.array(np.where(link_booking, online_booking[np.minimum(session_of, max(converted - 1, 0))] if converted else 0, 0), dtype="Int64")
-    event_booking[~link_booking] = pd.NA
-    event_customer = pd.array(np.full(len(session_of), np.nan))
-    if converted:
-        candidate = online_customer[np.minimum(session_of, converted - 1)]
-        event_customer = pd.array(np.where(link_booking, candidate, np.nan), dtype="Float64").astype("Int64")
-    else:
-        event_customer = pd.array(np.full(len(session_of), pd.NA), dtype="Int64")
-    keep = (occurred <= cutoff_s) & (occurred >= (first_day - EPOCH).days * 86400 - int(offsets[0, 0]))
+    # The submit and paid events of a converted session carry its booking and customer.
+    linked = is_converted & (step_of >= 2)
+    converted_index = np.minimum(session_of, max(converted - 1, 0))
+    event_booking = np.where(linked, online_booking[converted_index], 0) if converted else np.zeros(len(session_of), np.int64)
+    event_customer = np.where(linked, online_customer[converted_index], 0) if converted else np.zeros(len(session_of), np.int64)
+    # Whole sessions only: one that began before the window would start mid-funnel.
+    keep = (occurred <= cutoff_s) & (session_visit[session_of] >= (first_day - EPOCH).days * 86400 - int(offsets[0, 0]))
     order = np.argsort(occurred, kind="stable")
     order = order[keep[order]]
-    steps = np.array(["visit", "wizard_start", "submit", "paid"], dtype=object)
     k = len(order)
-    events = pd.DataFrame(
-        {
-            "id": next_id("bookings_funnelevent") + np.arange(k),
-            "external_id": np.char.add("demo-e", np.arange(1, k + 1).astype(str)),
-            "session_id": np.char.add("ph-s", session_of[order].astype(str)),
-            "step": steps[step_of[order]],
-            "occurred_at": pd.to_datetime(occurred[order], unit="s"),
-            "customer_id": event_customer[order],
-            "booking_id": event_booking[order],
-            "ingested_at": pd.to_datetime(np.minimum(occurred[order] + 2, cutoff_s), unit="s"),
-        }
-    )
-    summary.funnel_events = copy_frame("bookings_funnelevent", events)
+    with bulk_load("bookings_funnelevent"):
+        summary.funnel_events = copy_staged(
+            "bookings_funnelevent",
+            {
+                "id": next_id("bookings_funnelevent") + np.arange(k),
+                "n": np.arange(1, k + 1),
+                "session": session_of[order],
+                "step": step_of[order],
+                "t": occurred[order],
+                "cust": event_customer[order],
+                "booking": event_booking[order],
+                "ing": np.minimum(occurred[order] + 2, cutoff_s),
+            },
+            FUNNEL_SELECT,
+            [list(FUNNEL_STEPS)],
+        )
     sequence_sync("bookings_funnelevent")
     if k:
         summary.funnel_range = (datetime.fromtimestamp(int(occurred[order[0]]), UTC), datetime.fromtimestamp(int(occurred[order[-1]]) + 1, UTC))
@@ -282,7 +298,7 @@ def venue_seed(
     scores = np.clip(np.round(rng.normal(8.3 + promoter_bias, 1.7)), 0, 10).astype(int)
     nps = [
         NpsResponse(
-            customer_id=None if pd.isna(customer_id[i]) else int(customer_id[i]),
+            customer_id=int(customer_id[i]) or None,
             location_id=int(location_ids[v]),
             score=int(s),
             responded_at=datetime.fromtimestamp(int(t), UTC),

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chains.models import Chain
-from fleet.demo.seed import DemoChain, demo_data_seed, demo_seed
+from fleet.demo.seed import LARGE_VENDING, DemoChain, demo_data_seed, demo_seed
 from fleet.demo.vending import VendingSpec
 from fleet.demo.venues import VenueSpec
 
@@ -47,7 +47,9 @@ class Command(BaseCommand):
                 kind=options["kind"],
                 seed=options["seed"],
                 today=today,
-                vending=VendingSpec(days=options["days"], devices=options["devices"], products=options["products"]),
+                vending=LARGE_VENDING
+                if options["scale"] == "large"
+                else VendingSpec(days=options["days"], devices=options["devices"], products=options["products"]),
                 venues=VenueSpec(days=options["days"], resources=options["resources"]),
             )
             self.stdout.write(json.dumps(outcome.__dict__, default=str))
