@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from analytics.params import AnalyticsParamsSerializer
 from analytics.selectors.heatmap import HEATMAP_METRICS
+from analytics.selectors.products import PRODUCT_SECTIONS
 from analytics.selectors.revenue import GROUP_BY_CHOICES
 from analytics.selectors.trends import TREND_METRICS
 
@@ -40,6 +41,23 @@ def _within_bounds(value: date) -> date:
     if not EARLIEST_DATE <= value <= LATEST_DATE:
         raise serializers.ValidationError(f"dates run from {EARLIEST_DATE} to {LATEST_DATE}.")
     return value
+
+
+class AssetSalesParamsSerializer(ApiParamsSerializer):
+    top_products = serializers.BooleanField(
+        required=False,
+        default=True,
+        help_text="include each device's top 5 products (the one part read from raw rows; false is faster)",
+    )
+
+
+class ProductSalesParamsSerializer(ApiParamsSerializer):
+    sections = serializers.ListField(
+        child=serializers.ChoiceField(choices=PRODUCT_SECTIONS),
+        required=False,
+        help_text="which optional sections to compute (repeatable; default all). slots and affinity read raw rows; "
+        "a section left out comes back as an empty list",
+    )
 
 
 class RevenueParamsSerializer(ApiParamsSerializer):

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from analytics.apis._base import ERROR_RESPONSES, AnalyticsApi, present
 from analytics.selectors.assets import asset_sales
-from analytics.serializers import ApiParamsSerializer, AssetSalesSerializer
+from analytics.serializers import AssetSalesParamsSerializer, AssetSalesSerializer
 from chains.capabilities import ANALYTICS_READ
 
 
@@ -20,18 +20,22 @@ class AssetSalesApi(AnalyticsApi):
 
     @extend_schema(
         operation_id="analytics_asset_sales",
-        parameters=[ApiParamsSerializer],
+        parameters=[AssetSalesParamsSerializer],
         responses={200: AssetSalesSerializer, **ERROR_RESPONSES},
     )
     def get(self, request: Request) -> Response:
-        params, _ = self.validated(request, ApiParamsSerializer)
-        return Response(present(asset_sales(period=params.period, filters=params.filters, limit=params.limit)))
+        params, values = self.validated(request, AssetSalesParamsSerializer)
+        return Response(present(asset_sales(
+            period=params.period, filters=params.filters, limit=params.limit, top_products=values["top_products"]
+        )))
 
     @extend_schema(
         operation_id="analytics_asset_sales_post",
-        request=ApiParamsSerializer,
+        request=AssetSalesParamsSerializer,
         responses={200: AssetSalesSerializer, **ERROR_RESPONSES},
     )
     def post(self, request: Request) -> Response:
-        params, _ = self.validated(request, ApiParamsSerializer, data=request.data)
-        return Response(present(asset_sales(period=params.period, filters=params.filters, limit=params.limit)))
+        params, values = self.validated(request, AssetSalesParamsSerializer, data=request.data)
+        return Response(present(asset_sales(
+            period=params.period, filters=params.filters, limit=params.limit, top_products=values["top_products"]
+        )))

@@ -21,6 +21,7 @@ __all__ = [
     "basket_items",
     "booked_minutes_by_weekday_hour",
     "customer_history",
+    "device_top_products",
     "product_last_sale_dates",
     "slot_stock_since_fill",
     "visit_serviced_revenue",
@@ -98,6 +99,38 @@ def product_last_sale_dates(*, product_ids: Sequence[int], before: date, filters
     return {int(product_id): day for product_id, day in _fetch(sql, params)}
 
 
+def device_top_products(*, period: Period, filters: Filters, top: int = 5) -> dict[int, list[dict[str, Any]]]:
+    """Each device's `top` products by revenue in `period` (ties by SKU), ranked inside the database.
+
+    No rollup carries devices and products together, so this reads the raw rows of the range once;
+    only the top rows per device leave the database.
+    """
+    chain = current_chain()
+    starts_at, ends_at = period.bounds(chain.tz)
+    where, params = _sales_clauses(filters)
+    params.update(starts_at=starts_at, ends_at=ends_at, top=top)
+    joins = ""
+    if filters.locations or filters.device_types or filters.regions:
+        joins = " JOIN fleet_device d ON d.id = s.device_id JOIN fleet_location l ON l.id = d.location_id"
+    sql = f"""
+        SELECT device_id, product_id, sku, name, revenue, units FROM (
+            SELECT s.device_id, s.product_id, p.sku, p.name, SUM(s.amount) AS revenue, SUM(s.quantity) AS units,
+                   ROW_NUMBER() OVER (PARTITION BY s.device_id ORDER BY SUM(s.amount) DESC, p.sku) AS position
+            FROM fleet_sale s JOIN fleet_product p ON p.id = s.product_id{joins}
+            WHERE s.sold_at >= %(starts_at)s AND s.sold_at < %(ends_at)s {where}
+            GROUP BY s.device_id, s.product_id, p.sku, p.name
+        ) ranked
+        WHERE position <= %(top)s
+        ORDER BY device_id, position
+    """
+    result: dict[int, list[dict[str, Any]]] = {}
+    for device_id, product_id, sku, name, revenue, units in _fetch(sql, params):
+        result.setdefault(int(device_id), []).append(
+            {"product_id": int(product_id), "sku": sku, "name": name, "revenue": Decimal(revenue), "units": int(units)}
+        )
+    return result
+
+
 def basket_items(*, period: Period, filters: Filters, max_rows: int = 2_000_000) -> list[tuple[str, int]]:
     """(basket, product id) pairs, each once: a basket is one customer's purchases on one local day.
 
@@ -165,22 +198,6 @@ def customer_history(*, until: date, filters: Filters) -> list[dict[str, Any]]:
         }
         for customer_id, ref, first, last, frequency, monetary in _fetch(sql, params)
     ]
-
-
-def customer_first_months(*, customer_ids: Sequence[int]) -> dict[int, date]:
-    """First day of the local month of each customer's first ever purchase or non-cancelled booking."""
-    if not customer_ids:
-        return {}
-    chain = current_chain()
-    sql = """
-        SELECT x.id, date_trunc('month', LEAST(
-            (SELECT MIN(s.sold_at) FROM fleet_sale s WHERE s.customer_id = x.id),
-            (SELECT MIN(b.starts_at) FROM bookings_booking b WHERE b.customer_id = x.id AND b.status <> 'cancelled')
-        ) AT TIME ZONE %(tz)s)::date
-        FROM unnest(%(customers)s::bigint[]) AS x(id)
-    """
-    rows = _fetch(sql, {"customers": list(customer_ids), "tz": chain.time_zone})
-    return {int(customer_id): month for customer_id, month in rows if month is not None}
 
 
 def booked_minutes_by_weekday_hour(*, period: Period, filters: Filters) -> dict[tuple[int, int], float]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,7 @@ from fleet.models import PlanogramSlot, Product
 UNCATEGORIZED = "Uncategorized"
 DEFAULT_AFFINITY_PAIRS = 20
 DEFAULT_TOP_MOVERS = 10
+PRODUCT_SECTIONS = ("slow_movers", "top_movers", "affinity", "slots")
 
 
 def _stocking(*, period: Period, filters: Filters, at_end_only: bool = False) -> dict[int, int]:
@@ -37,7 +39,10 @@ def _stocking(*, period: Period, filters: Filters, at_end_only: bool = False) ->
     return {row["product_id"]: row["devices"] for row in counts}
 
 
-def product_sales(*, period: Period, filters: Filters, limit: int | None = None) -> dict[str, Any]:
+def product_sales(
+    *, period: Period, filters: Filters, limit: int | None = None, sections: Sequence[str] = PRODUCT_SECTIONS
+) -> dict[str, Any]:
+    """Per-product metrics with ABC classes and categories, plus the optional `sections` (empty lists when left out)."""
     has_sales = sales_filters_apply(filters)
     totals = {row["product"]: row for row in sales_by(period=period, filters=filters, by=["product"])} if has_sales else {}
     stocking = _stocking(period=period, filters=filters) if has_sales else {}
@@ -118,14 +123,14 @@ def product_sales(*, period: Period, filters: Filters, limit: int | None = None)
         "products": truncate(rows, limit),
         "categories": category_rows,
         "abc_summary": abc_summary,
-        "slow_movers": _slow_movers(period=period, filters=filters, catalog_rows=rows) if has_sales else [],
-        "top_movers": _top_movers(period=period, filters=filters, limit=limit) if has_sales else [],
-        "affinity": _affinity(period=period, filters=filters, limit=limit) if has_sales else [],
-        "slots": _slots(period=period, filters=filters, limit=limit) if has_sales else [],
+        "slow_movers": _slow_movers(period=period, filters=filters) if has_sales and "slow_movers" in sections else [],
+        "top_movers": _top_movers(period=period, filters=filters, limit=limit) if has_sales and "top_movers" in sections else [],
+        "affinity": _affinity(period=period, filters=filters, limit=limit) if has_sales and "affinity" in sections else [],
+        "slots": _slots(period=period, filters=filters, limit=limit) if has_sales and "slots" in sections else [],
     }
 
 
-def _slow_movers(*, period: Period, filters: Filters, catalog_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _slow_movers(*, period: Period, filters: Filters) -> list[dict[str, Any]]:
     """Products stocked at the end of the range with no sale in the last 30/60/90 days before it (or ever)."""
     stocked_ids = list(_stocking(period=period, filters=filters, at_end_only=True))
     if not stocked_ids:
