@@ -3,8 +3,10 @@
 from django.urls import path
 
 from analytics import apis
+from analytics.apis.dashboard import DashboardApi
 
 urlpatterns: list = [
+    path("dashboard/", DashboardApi.as_view(), name="analytics-dashboard"),
     path("asset-sales/", apis.AssetSalesApi.as_view(), name="analytics-asset-sales"),
     path("product-sales/", apis.ProductSalesApi.as_view(), name="analytics-product-sales"),
     path("revenue/", apis.RevenueApi.as_view(), name="analytics-revenue"),

@@ -1,0 +1,170 @@
+"""The executive dashboard: KPIs for a range and the previous one, a daily series and top lists.
+
+Every figure comes from the query layer (rollups + live delta), so its cost follows the number of
+buckets in the range, not the number of sales in the history. Definitions (product.md):
+
+- avg_transaction_value = revenue / transactions; active_devices = devices with a sale in the range;
+- revenue_run_rate = revenue of the month of the range's end, from its 1st through the range's end,
+  / those elapsed days × days in that month (for a range ending today: month to date);
+- bookings = bookings starting in the range (all statuses); no_show_rate = no-shows / bookings not
+  cancelled; utilization = booked minutes of non-cancelled bookings / open minutes of the resources;
+- change_pct = (current − previous) / previous × 100 per KPI, null when previous is 0.
+
+Money stays Decimal here; the view rounds it half-up to cents when presenting.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from analytics.filters import Filters
+from analytics.periods import Period
+from analytics.query import bookings_by, current_chain, open_minutes, sales_by
+
+KPI_KEYS = (
+    "revenue", "units", "transactions", "avg_transaction_value", "active_devices", "revenue_run_rate",
+    "bookings", "no_show_rate", "utilization",
+)
+
+
+def _ratio(numerator: Decimal | int, denominator: Decimal | int) -> Decimal:
+    return Decimal(numerator) / Decimal(denominator) if denominator else Decimal(0)
+
+
+def _month_to_date(end: date) -> Period:
+    return Period(end.replace(day=1), end)
+
+
+def _kpis(
+    *, period: Period, filters: Filters, daily: Sequence[dict[str, Any]] | None = None,
+    per_device: Sequence[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    if daily is None:
+        daily = sales_by(period=period, filters=filters, by=["day"])
+    if per_device is None:
+        per_device = sales_by(period=period, filters=filters, by=["device"])
+    revenue = sum((Decimal(row["revenue"]) for row in daily), Decimal(0))
+    units = sum(int(row["units"]) for row in daily)
+    transactions = sum(int(row["transactions"]) for row in daily)
+    active_devices = len(per_device)
+
+    mtd = _month_to_date(period.end)
+    if mtd.start >= period.start:
+        mtd_revenue = sum((Decimal(row["revenue"]) for row in daily if row["day"] >= mtd.start), Decimal(0))
+    else:
+        mtd_rows = sales_by(period=mtd, filters=filters)
+        mtd_revenue = Decimal(mtd_rows[0]["revenue"]) if mtd_rows else Decimal(0)
+    days_in_month = calendar.monthrange(period.end.year, period.end.month)[1]
+    run_rate = _ratio(mtd_revenue, mtd.days) * days_in_month
+
+    booking_rows = bookings_by(period=period, filters=filters)
+    booking = booking_rows[0] if booking_rows else {}
+    bookings = int(booking.get("bookings", 0))
+    not_cancelled = bookings - int(booking.get("cancelled", 0))
+    booked_minutes = Decimal(booking.get("booked_minutes", 0))
+    minutes_open = sum(open_minutes(period=period, filters=filters).values()) if bookings else 0
+    return {
+        "revenue": revenue,
+        "units": units,
+        "transactions": transactions,
+        "avg_transaction_value": _ratio(revenue, transactions),
+        "active_devices": active_devices,
+        "revenue_run_rate": run_rate,
+        "bookings": bookings,
+        "no_show_rate": float(_ratio(int(booking.get("no_shows", 0)), not_cancelled)),
+        "utilization": float(_ratio(booked_minutes, minutes_open)),
+    }
+
+
+def _change_pct(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    for key in KPI_KEYS:
+        before, now = Decimal(str(previous[key])), Decimal(str(current[key]))
+        out[key] = None if before == 0 else round(float((now - before) / before * 100), 2)
+    return out
+
+
+def _top(rows: list[dict[str, Any]], key: str, limit: int) -> list[dict[str, Any]]:
+    return sorted(rows, key=lambda row: (-Decimal(row["revenue"]), row[key]))[:limit]
+
+
+def dashboard(*, period: Period, filters: Filters, limit: int = 10) -> dict[str, Any]:
+    """The dashboard answer for `period` (inclusive local dates) and `filters`; top lists hold `limit` rows."""
+    from fleet.models import Device, Location, Product
+
+    chain = current_chain()
+    daily = sales_by(period=period, filters=filters, by=["day"])
+    per_device = sales_by(period=period, filters=filters, by=["device"])
+    kpis = _kpis(period=period, filters=filters, daily=daily, per_device=per_device)
+    previous = _kpis(period=period.previous(), filters=filters)
+
+    by_day = {row["day"]: row for row in daily}
+    series = []
+    for day in period.dates():
+        row = by_day.get(day)
+        series.append({
+            "date": day,
+            "revenue": Decimal(row["revenue"]) if row else Decimal(0),
+            "units": int(row["units"]) if row else 0,
+            "transactions": int(row["transactions"]) if row else 0,
+        })
+
+    top_devices = _top(list(per_device), "device", limit)
+    devices = Device.objects.select_related("location").in_bulk([row["device"] for row in top_devices])
+    top_products = _top(sales_by(period=period, filters=filters, by=["product"]), "product", limit)
+    products = Product.objects.select_related("category").in_bulk([row["product"] for row in top_products])
+    top_locations = _top(sales_by(period=period, filters=filters, by=["location"]), "location", limit)
+    locations = Location.objects.in_bulk([row["location"] for row in top_locations])
+
+    def metrics(row: dict[str, Any]) -> dict[str, Any]:
+        return {"revenue": Decimal(row["revenue"]), "units": int(row["units"]), "transactions": int(row["transactions"])}
+
+    return {
+        "start": period.start,
+        "end": period.end,
+        "currency": chain.currency,
+        "kpis": kpis,
+        "previous": previous,
+        "previous_start": period.previous().start,
+        "previous_end": period.previous().end,
+        "change_pct": _change_pct(kpis, previous),
+        "series": series,
+        "top_devices": [
+            {
+                "device_id": row["device"],
+                "asset": devices[row["device"]].asset if row["device"] in devices else None,
+                "location_name": devices[row["device"]].location.name if row["device"] in devices else None,
+                **metrics(row),
+            }
+            for row in top_devices
+        ],
+        "top_products": [
+            {
+                "product_id": row["product"],
+                "sku": products[row["product"]].sku if row["product"] in products else None,
+                "name": products[row["product"]].name if row["product"] in products else None,
+                "category": (
+                    products[row["product"]].category.name
+                    if row["product"] in products and products[row["product"]].category
+                    else None
+                ),
+                **metrics(row),
+            }
+            for row in top_products
+        ],
+        "top_locations": [
+            {
+                "location_id": row["location"],
+                "code": locations[row["location"]].code if row["location"] in locations else None,
+                "name": locations[row["location"]].name if row["location"] in locations else None,
+                "region": locations[row["location"]].region if row["location"] in locations else None,
+                **metrics(row),
+            }
+            for row in top_locations
+        ],
+    }
+
