@@ -267,6 +267,8 @@ def rollup_hourly(*, extra_days: Iterable[date] = ()) -> RollupReport:
 def rollup_close_day(*, day: date) -> RollupReport:
     """After local midnight: recompute the finished day (and the last week of bookings, whose status
     changes after the fact), bring everything else up to now, and mark the day closed."""
+    started = time.perf_counter()
+    run = _run_log("daily_close", day, day)
     recheck = _days_between(day - timedelta(days=BOOKING_RECHECK_DAYS - 1), day)
     report = rollup_hourly(extra_days=recheck)
     report.kind = "daily_close"
@@ -276,6 +278,7 @@ def rollup_close_day(*, day: date) -> RollupReport:
         if watermark is not None and (watermark.closed_through is None or watermark.closed_through < day):
             watermark.closed_through = day
             watermark.save(update_fields=["closed_through", "updated_at"])
+    _run_done(run, started)
     return report
 
 
