@@ -197,19 +197,31 @@ class Sale(models.Model):
         MOBILE = "mobile"
         OTHER = "other"
 
-    external_id = models.CharField(max_length=100, unique=True, help_text="transaction id, unique per chain")
+    # Unique through Meta.constraints, not unique=True: that would add a second (LIKE) index to maintain.
+    external_id = models.CharField(max_length=100, help_text="transaction id, unique per chain")
     sold_at = models.DateTimeField()
-    # Sales are history: a device or product that has sales is retired, never deleted.
-    device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="sales")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="sales")
+    # Sales are history: a device or product that has sales is retired, never deleted (PROTECT, in the ORM).
+    # No database-level foreign keys on this table: their per-row trigger checks cost more than the rest of a
+    # bulk insert, and every writer (the staging import, DEX ingestion) checks existence itself, set-based.
+    # No single-column indexes either: the (device|product|customer, sold_at) indexes serve those lookups.
+    device = models.ForeignKey(
+        Device, on_delete=models.PROTECT, related_name="sales", db_constraint=False, db_index=False
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="sales", db_constraint=False, db_index=False
+    )
     slot_code = models.CharField(max_length=20, blank=True)
     quantity = models.PositiveIntegerField()
     amount = money_field()
     transactions = models.PositiveIntegerField(default=1, help_text="1, or the vend count of a DEX-derived row")
     payment_method = models.CharField(max_length=10, choices=PaymentMethod.choices, blank=True)
-    customer = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="sales")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="sales", db_constraint=False, db_index=False
+    )
     source = models.CharField(max_length=10, choices=Source.choices)
-    dex_read = models.ForeignKey(DexRead, on_delete=models.PROTECT, null=True, blank=True, related_name="sales")
+    dex_read = models.ForeignKey(
+        DexRead, on_delete=models.PROTECT, null=True, blank=True, related_name="sales", db_constraint=False, db_index=False
+    )
     ingested_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -219,13 +231,16 @@ class Sale(models.Model):
             models.CheckConstraint(condition=Q(quantity__gte=1), name="sale_quantity_positive"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="sale_amount_not_negative"),
             models.CheckConstraint(condition=Q(transactions__gte=1), name="sale_transactions_positive"),
+            models.UniqueConstraint(fields=["external_id"], name="sale_external_id_unique"),
         ]
         indexes = [
             models.Index(fields=["sold_at"]),
             models.Index(fields=["device", "sold_at"]),
             models.Index(fields=["product", "sold_at"]),
-            models.Index(fields=["customer", "sold_at"]),
+            # Most vending sales are anonymous: only sales with a customer are worth indexing by customer.
+            models.Index(fields=["customer", "sold_at"], condition=Q(customer__isnull=False), name="sale_customer_sold_at_idx"),
             models.Index(fields=["ingested_at"]),
+            models.Index(fields=["dex_read"], condition=Q(dex_read__isnull=False), name="sale_dex_read_idx"),
         ]
 
     def __str__(self) -> str:

@@ -18,6 +18,11 @@ from fleet.services.staging import (
     ImportSpec,
     Progress,
     decimal_between,
+    fast_choice,
+    fast_decimal,
+    fast_integer,
+    fast_text,
+    fast_timestamp,
     import_table,
     integer_between,
     lit,
@@ -67,6 +72,17 @@ def sales_spec() -> ImportSpec:
         },
         target_table="fleet_sale",
         target_key="external_id",
+        fast_ok={
+            "transaction_id": fast_text("transaction_id", 100, needed=True),
+            "sold_at": fast_timestamp("sold_at", needed=True),
+            "device": "d.id IS NOT NULL",
+            "product": "p.id IS NOT NULL",
+            "quantity": fast_integer("quantity", 1, max_sale_quantity()),
+            "amount": fast_decimal("amount", 0, max_sale_amount(), 4, needed=True),
+            "payment_method": fast_choice("payment_method", [choice.value for choice in Sale.PaymentMethod]),
+            "customer": fast_text("customer", 100, needed=False),
+            "slot": fast_text("slot", 20, needed=False),
+        },
     )
 
 

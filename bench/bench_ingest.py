@@ -1,0 +1,174 @@
+"""Ingestion benchmark: bulk COPY import of a 1,000,000-row sales CSV beside django-import-export, and DEX reads/s.
+
+Runs in its own chain `bench_ingest` (created on first use, its sales emptied before each run), so the
+figures do not depend on other benchmarks' data. The 1,000,000 rows go over 200 devices, 100 products
+and 50,000 customers (a third of the rows name one), like a mid-size operator's quarter.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.db import connection, transaction
+from django_tenants.utils import tenant_context
+
+SCHEMA = "bench_ingest"
+ROWS = 1_000_000
+SAMPLE_ROWS = 10_000
+DEVICES = 200
+PRODUCTS = 100
+CUSTOMERS = 50_000
+DEX_ROUNDS = 10
+SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "samples" / "dex"
+if not SAMPLES.is_dir():
+    SAMPLES = Path("/work/shared/samples/dex")
+
+
+def _chain() -> Any:
+    from chains.models import Chain
+    from chains.services import chain_create
+
+    chain = Chain.objects.filter(schema_name=SCHEMA).first()
+    if chain is None:
+        chain = chain_create(schema=SCHEMA, name="Bench ingest", domain="bench-ingest.localhost", time_zone="Europe/Stockholm")
+    return chain
+
+
+def _reset_and_catalog() -> None:
+    from fleet.models import Device, Location, Product
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE fleet_sale, fleet_dexread, fleet_customer RESTART IDENTITY CASCADE")
+    if Device.objects.filter(asset__startswith="B-").count() < DEVICES:
+        location, _ = Location.objects.get_or_create(code="BENCH", defaults={"name": "Bench"})
+        Device.objects.bulk_create(
+            [Device(asset=f"B-{i:04d}", location=location) for i in range(DEVICES)], ignore_conflicts=True
+        )
+        Product.objects.bulk_create(
+            [Product(sku=f"P-{i:04d}", name=f"Product {i}", price=Decimal("1.50")) for i in range(PRODUCTS)],
+            ignore_conflicts=True,
+        )
+
+
+def _sales_csv(rows: int, prefix: str = "tx") -> bytes:
+    rng = random.Random(42)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    lines = ["transaction_id,sold_at,device,product,quantity,amount,payment_method,customer,slot"]
+    methods = ("cash", "card", "mobile", "")
+    for i in range(rows):
+        at = start + timedelta(seconds=i * 7)
+        quantity = rng.randint(1, 3)
+        customer = f"C{rng.randrange(CUSTOMERS)}" if i % 3 == 0 else ""
+        lines.append(
+            f"{prefix}{i},{at:%Y-%m-%dT%H:%M:%S}+00:00,B-{rng.randrange(DEVICES):04d},P-{rng.randrange(PRODUCTS):04d},"
+            f"{quantity},{quantity * 1.5:.2f},{methods[i % 4]},{customer},{rng.randint(1, 40)}"
+        )
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _import_export_rate(data: bytes) -> float:
+    """django-import-export's import of the same format (a minimal resource defined here, for the bench)."""
+    import tablib
+    from import_export import fields, resources, widgets
+
+    from fleet.models import Customer, Device, Product, Sale
+
+    class SaleResource(resources.ModelResource):
+        transaction_id = fields.Field(attribute="external_id", column_name="transaction_id")
+        sold_at = fields.Field(attribute="sold_at", column_name="sold_at", widget=widgets.DateTimeWidget("%Y-%m-%dT%H:%M:%S%z"))
+        device = fields.Field(attribute="device", column_name="device", widget=widgets.ForeignKeyWidget(Device, "asset"))
+        product = fields.Field(attribute="product", column_name="product", widget=widgets.ForeignKeyWidget(Product, "sku"))
+        customer = fields.Field(attribute="customer", column_name="customer", widget=widgets.ForeignKeyWidget(Customer, "external_ref"))
+        slot = fields.Field(attribute="slot_code", column_name="slot")
+
+        class Meta:
+            model = Sale
+            import_id_fields = ("transaction_id",)
+            fields = ("transaction_id", "sold_at", "device", "product", "quantity", "amount", "payment_method", "customer", "slot")
+            skip_unchanged = True
+            use_bulk = False
+
+        def before_import_row(self, row: Any, **kwargs: Any) -> None:
+            row["customer"] = None  # customers are created by the COPY path; keep the comparison about sales
+            row["sold_at"] = row["sold_at"].replace("+00:00", "+0000")
+
+        def before_save_instance(self, instance: Any, row: Any, **kwargs: Any) -> None:
+            instance.source = Sale.Source.IMPORT
+
+    dataset = tablib.Dataset().load(data.decode(), format="csv")
+    started = time.perf_counter()
+    with transaction.atomic():
+        result = SaleResource().import_data(dataset, dry_run=False, raise_errors=True, use_transactions=False)
+    elapsed = time.perf_counter() - started
+    assert not result.has_errors() and result.totals["new"] == len(dataset), result.totals
+    return len(dataset) / elapsed
+
+
+def _dex_variant(text: str, round_no: int) -> bytes:
+    """A later read of the same machine: every PA2 counter moved on by `round_no` vends (and 100× value)."""
+    def bump(match: re.Match[str]) -> str:
+        vends, value = int(match.group(1) or 0), int(match.group(2) or 0)
+        return f"PA2*{vends + round_no}*{value + 100 * round_no}"
+
+    return re.sub(r"PA2\*(\d*)\*(\d*)", bump, text).encode()
+
+
+def _dex_rate() -> tuple[float, float, int]:
+    from fleet.dex.parser import parse_dex
+    from fleet.models import Device, Location
+    from fleet.services.dex import dex_read_ingest
+
+    location = Location.objects.get(code="BENCH")
+    texts = [path.read_text(encoding="latin-1") for path in sorted(SAMPLES.glob("*.txt"))]
+    for number, text in enumerate(texts):
+        read = parse_dex(text)
+        serial = read.serial or read.comm_id or ""
+        Device.objects.get_or_create(serial=serial, defaults={"asset": f"DEX-{number}", "location": location})
+    started = time.perf_counter()
+    for _ in range(DEX_ROUNDS):
+        for text in texts:
+            parse_dex(text)
+    parse_rate = DEX_ROUNDS * len(texts) / (time.perf_counter() - started)
+    started = time.perf_counter()
+    sales = 0
+    for round_no in range(DEX_ROUNDS):
+        for text in texts:
+            report = dex_read_ingest(data=_dex_variant(text, round_no), file_name=f"r{round_no}.txt")
+            assert not report.rejected, report.as_dict()
+            sales += report.sales_created
+    ingest_rate = DEX_ROUNDS * len(texts) / (time.perf_counter() - started)
+    return parse_rate, ingest_rate, sales
+
+
+def run() -> None:
+    from fleet.services.sales import sales_import
+
+    chain = _chain()
+    with tenant_context(chain):
+        _reset_and_catalog()
+        data = _sales_csv(ROWS)
+        started = time.perf_counter()
+        report = sales_import(data=data, file_name="bench-1m.csv")
+        bulk_seconds = time.perf_counter() - started
+        assert report.created == ROWS, report.as_dict()
+        bulk_rate = ROWS / bulk_seconds
+        started = time.perf_counter()
+        again = sales_import(data=data, file_name="bench-1m.csv")
+        reimport_seconds = time.perf_counter() - started
+        assert again.created == 0 and again.duplicates == ROWS
+        sample = _sales_csv(SAMPLE_ROWS, prefix="ie")
+        ie_rate = _import_export_rate(sample)
+        parse_rate, dex_rate, dex_sales = _dex_rate()
+    print(f"{'what':<52}{'rows':>10}{'seconds':>10}{'rows/s':>12}")
+    print(f"{'COPY bulk import (fleet.services.sales)':<52}{ROWS:>10}{bulk_seconds:>10.2f}{bulk_rate:>12,.0f}")
+    print(f"{'  same file again (all duplicates)':<52}{ROWS:>10}{reimport_seconds:>10.2f}{ROWS / reimport_seconds:>12,.0f}")
+    print(f"{'django-import-export ModelResource (sample)':<52}{SAMPLE_ROWS:>10}{SAMPLE_ROWS / ie_rate:>10.2f}{ie_rate:>12,.0f}")
+    print(f"{'  ratio COPY / import-export':<52}{'':>10}{'':>10}{bulk_rate / ie_rate:>11,.0f}x")
+    print(f"{'DEX parse only (7 samples x ' + str(DEX_ROUNDS) + ')':<52}{7 * DEX_ROUNDS:>10}{'':>10}{parse_rate:>12,.0f}")
+    print(f"{'DEX parse + ingest (7 samples x ' + str(DEX_ROUNDS) + f', {dex_sales} sales)':<52}{7 * DEX_ROUNDS:>10}{'':>10}{dex_rate:>12,.0f}")
