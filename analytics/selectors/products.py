@@ -14,7 +14,7 @@ from analytics.filters import Filters
 from analytics.metrics.products import abc_classification, product_affinity, slow_movers, top_movers
 from analytics.periods import Period
 from analytics.query import current_chain, sales_by
-from analytics.query.extra import basket_items, product_last_sale_dates
+from analytics.query.extra import basket_items, product_last_sale_dates, slot_revenue
 from analytics.selectors._common import ZERO, devices_in_scope, money_ratio, ratio, sales_filters_apply, truncate
 from fleet.models import PlanogramSlot, Product
 
@@ -220,7 +220,7 @@ def _affinity(*, period: Period, filters: Filters, limit: int | None) -> list[di
 
 def _slots(*, period: Period, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
     """Revenue by slot code across the fleet (slot position: the same code is the same place in every machine)."""
-    rows = sales_by(period=period, filters=filters, by=["slot"])
+    rows = slot_revenue(period=period, filters=filters)
     total = sum((row["revenue"] for row in rows), ZERO)
     per_slot: dict[str, dict[str, Any]] = defaultdict(lambda: {"revenue": ZERO, "units": 0, "transactions": 0})
     for row in rows:
