@@ -35,6 +35,7 @@ ENDPOINTS: dict[str, str | None] = {
     "trends": None,
     "anomalies": "anomalies",
     "inventory": "slots",
+    "dashboard": None,  # another engineer's view: held to "never a foreign row"
 }
 
 
