@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from analytics.models import DirtyRange, RollupRun, RollupWatermark
@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 # ingested_at from before it, are still found when they are this recent.
 LATE_MARGIN = timedelta(hours=2)
 REBUILD_CHUNK_DAYS = 31
+LOCK_WAIT_SECONDS = 60.0  # rebuilds and closes wait this long for a running job of the same chain
 BOOKING_RECHECK_DAYS = 7
 
 
@@ -72,13 +73,21 @@ def _chain_tz() -> ZoneInfo:
     return current_chain().tz
 
 
-def _lock(*, wait: bool = False) -> None:
-    """Take this chain's rollup lock for the current transaction (pg_try_advisory_xact_lock)."""
+def _lock(*, wait_seconds: float = 0) -> None:
+    """Take this chain's rollup lock for the current transaction; RollupBusy if another job holds it
+    (at once, or after `wait_seconds`)."""
+    key = "hashtext('cvd.rollup'), hashtext(current_schema())"
     with connection.cursor() as cursor:
-        if wait:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('cvd.rollup'), hashtext(current_schema()))")
+        if wait_seconds:
+            cursor.execute(f"SET LOCAL lock_timeout = '{int(wait_seconds * 1000)}ms'")
+            try:
+                with transaction.atomic():
+                    cursor.execute(f"SELECT pg_advisory_xact_lock({key})")
+            except OperationalError as error:
+                raise RollupBusy(f"a rollup job kept running for schema {connection.schema_name}") from error
+            cursor.execute("SET LOCAL lock_timeout = 0")
             return
-        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext('cvd.rollup'), hashtext(current_schema()))")
+        cursor.execute(f"SELECT pg_try_advisory_xact_lock({key})")
         if not cursor.fetchone()[0]:
             raise RollupBusy(f"a rollup job is already running for schema {connection.schema_name}")
 
@@ -273,7 +282,7 @@ def rollup_close_day(*, day: date) -> RollupReport:
     report = rollup_hourly(extra_days=recheck)
     report.kind = "daily_close"
     with transaction.atomic():
-        _lock(wait=True)
+        _lock(wait_seconds=LOCK_WAIT_SECONDS)
         watermark = _watermark()
         if watermark is not None and (watermark.closed_through is None or watermark.closed_through < day):
             watermark.closed_through = day
@@ -289,7 +298,7 @@ def rollup_close_month(*, month: date) -> RollupReport:
     report = rollup_rebuild(start=first, end=last)
     report.kind = "monthly_close"
     with transaction.atomic():
-        _lock(wait=True)
+        _lock(wait_seconds=LOCK_WAIT_SECONDS)
         watermark = _watermark()
         if watermark is not None and (watermark.month_closed_through is None or watermark.month_closed_through < first):
             watermark.month_closed_through = first
@@ -309,7 +318,7 @@ def rollup_rebuild(
     report = RollupReport(kind="rebuild")
     pause = float(os.environ.get("CVD_ROLLUP_CHUNK_PAUSE", "0") or 0)  # throttle big rebuilds (and tests)
     with transaction.atomic():
-        _lock()
+        _lock(wait_seconds=LOCK_WAIT_SECONDS)
         now = _db_now()
         watermark = _watermark()
         first_build = watermark is None
@@ -330,7 +339,7 @@ def rollup_rebuild(
     while chunk_start <= last_day:
         chunk_end = min(chunk_start + timedelta(days=chunk_days - 1), last_day)
         with transaction.atomic():
-            _lock(wait=True)
+            _lock(wait_seconds=LOCK_WAIT_SECONDS)
             if first_build:
                 bound = min(local_midnight(chunk_end + timedelta(days=1), tz), ingested_until)
             else:
