@@ -27,8 +27,28 @@ EARLIEST_DATE = date(1970, 1, 1)
 LATEST_DATE = date(2199, 12, 31)
 
 
+PARAMETER_HELP = {
+    "location": "location ids (repeatable or comma-separated); only these locations",
+    "device": "device ids (repeatable or comma-separated)",
+    "device_type": "device type ids (repeatable or comma-separated)",
+    "category": "product category ids (repeatable or comma-separated); narrows sales to these categories",
+    "resource": "venue resource ids (repeatable or comma-separated); selects bookings, excludes machine sales",
+    "region": "location region names (repeatable or comma-separated)",
+    "resource_type": "resource types such as court or room (repeatable); selects bookings, excludes machine sales",
+    "limit": "return at most this many rows in the main list (totals and summaries always cover everything)",
+    "start": "first local date, inclusive (YYYY-MM-DD, 1970-01-01 … 2199-12-31); default: 29 days before end",
+    "end": "last local date, inclusive (YYYY-MM-DD); default: today in the chain's time zone; at most 733 days after start",
+}
+
+
 class ApiParamsSerializer(AnalyticsParamsSerializer):
     """The shared analytics parameters, with the dates kept to a range the product can compute over."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, text in PARAMETER_HELP.items():
+            if name in self.fields:
+                self.fields[name].help_text = text
 
     def validate_start(self, value: date) -> date:
         return _within_bounds(value)
@@ -679,3 +699,81 @@ class LocationsSerializer(RangeSerializer):
     locations = LocationRowSerializer(many=True, help_text="by revenue desc, then code")
     regions = GeoGroupSerializer(many=True)
     cities = GeoGroupSerializer(many=True)
+
+
+# --- descriptions of the plain identifying fields --------------------------------------------
+
+COMMON_HELP = {
+    "device_id": "database id of the device (use it as a ?device= filter)",
+    "asset": "the device's asset number",
+    "location_id": "database id of the location",
+    "location_name": "name of the location",
+    "product_id": "database id of the product",
+    "sku": "product SKU",
+    "name": "display name",
+    "product_name": "product name",
+    "slot_id": "database id of the planogram slot",
+    "slot": "slot code in the machine",
+    "resource_id": "database id of the resource",
+    "code": "code of the row (location or resource code)",
+    "resource_type": "resource type, e.g. court or room",
+    "customer_id": "database id of the customer",
+    "first_purchase": "local date of the customer's first purchase or booking",
+    "last_purchase": "local date of the customer's last purchase or booking up to the end of the range",
+    "route_id": "database id of the route",
+    "route": "route code",
+    "route_name": "route name",
+    "run_id": "database id of the route run",
+    "driver_id": "database id of the driver",
+    "driver": "driver name (the run's, else the route's)",
+    "scheduled_for": "the run's scheduled local date",
+    "started_at": "when the run started",
+    "finished_at": "when the run finished",
+    "date": "local date",
+    "city": "city of the location",
+    "region": "region of the location",
+    "country": "ISO 3166-1 alpha-2 country",
+    "venue_type": "kind of venue (office, school, gym …)",
+    "category": "category name",
+    "segment": "RFM segment",
+    "abc_class": "ABC class",
+    "metric": "what is measured",
+    "group_by": "the dimension the groups are of",
+    "step": "funnel step",
+    "step_number": "1-based position of the step in the funnel",
+    "step_names": "the funnel steps in order",
+    "direction": "high: above the device's mean; low: below",
+    "as_of": "when the estimate was made",
+    "items": "what to load, per slot",
+    "by_product": "what to load, per product",
+    "fleet_summary": "totals and averages over every device in scope (never truncated by limit)",
+    "score_components": "the four percentile ranks the performance score weighs",
+    "total": "the same measures over everything in scope (never truncated by limit)",
+    "segments": "customers and money per RFM segment",
+    "lifetime_value": "lifetime value over all customers",
+    "churn": "churn risk over all customers",
+    "categories": "revenue per product category",
+    "abc_summary": "products and revenue per ABC class",
+    "regions": "locations rolled up by region",
+    "cities": "locations rolled up by city",
+    "drivers": "one line per driver with runs in the range",
+    "risk_summary": "number of slots per out-of-stock risk",
+    "series": "the metric for every local day of the range",
+    "trend": "least-squares line through the daily series",
+    "seasonality": "weekday factors, Monday first",
+    "backtest": "forecast error when the last days are held out",
+}
+
+
+def _document_plain_fields() -> None:
+    """Give every declared field without its own help text the common description of its name."""
+    for candidate in list(globals().values()):
+        if isinstance(candidate, type) and issubclass(candidate, serializers.Serializer):
+            for field_name, field in candidate._declared_fields.items():
+                if not field.help_text and field_name in COMMON_HELP:
+                    # DRF re-creates fields from their constructor arguments when it copies them.
+                    field.help_text = COMMON_HELP[field_name]
+                    field._kwargs["help_text"] = field.help_text  # type: ignore[attr-defined]
+
+
+_document_plain_fields()
