@@ -17,10 +17,14 @@ from fleet.services.staging import (
     ImportSpec,
     Progress,
     decimal_between,
+    fast_decimal,
+    fast_text,
+    fast_timestamp,
     import_table,
     lit,
     max_length,
     one_of,
+    raw,
     required,
     timestamp_with_offset,
     v,
@@ -32,8 +36,8 @@ MAX_API_BATCH = 10_000
 
 
 def _valid_ts(column: str) -> str:
-    """SQL that is true when the column holds a valid timestamp (guarded, so no cast can fail)."""
-    return f"CASE WHEN pg_input_is_valid({v(column)}, 'timestamptz') THEN true ELSE false END"
+    """SQL that is true when the column holds a valid timestamp with offset (so that a cast cannot fail)."""
+    return fast_timestamp(column, needed=True)
 
 
 def booking_spec() -> ImportSpec:
@@ -67,6 +71,17 @@ def booking_spec() -> ImportSpec:
         },
         target_table="bookings_booking",
         target_key="external_id",
+        fast_ok={
+            "booking_id": fast_text("booking_id", 100, needed=True),
+            "resource": "r.id IS NOT NULL",
+            "starts_at": fast_timestamp("starts_at", needed=True),
+            "ends_at": f"CASE WHEN {_valid_ts('starts_at')} AND {_valid_ts('ends_at')} "
+            f"THEN {raw('ends_at')}::timestamptz > {raw('starts_at')}::timestamptz ELSE false END",
+            "status": f"lower(btrim({raw('status')})) IN ({', '.join(lit(c.value) for c in Booking.Status)})",
+            "amount": fast_decimal("amount", 0, max_sale_amount(), 4, needed=False),
+            "customer": fast_text("customer", 100, needed=False),
+            "created_at": fast_timestamp("created_at", needed=False),
+        },
     )
 
 
@@ -92,6 +107,14 @@ def funnel_spec() -> ImportSpec:
         },
         target_table="bookings_funnelevent",
         target_key="external_id",
+        fast_ok={
+            "event_id": fast_text("event_id", 100, needed=True),
+            "session_id": fast_text("session_id", 100, needed=True),
+            "step": f"lower(btrim({raw('step')})) IN ({', '.join(lit(c.value) for c in FunnelEvent.Step)})",
+            "occurred_at": fast_timestamp("occurred_at", needed=True),
+            "customer": fast_text("customer", 100, needed=False),
+            "booking_id": f"({raw('booking_id')} IS NULL OR btrim({raw('booking_id')}) = '' OR b.id IS NOT NULL)",
+        },
     )
 
 
