@@ -145,7 +145,7 @@ class CustomerAdmin(admin.ModelAdmin):
     list_display = ["external_ref", "first_seen"]
     search_fields = ["external_ref"]
     date_hierarchy = "first_seen"
-    # Customers are created by ingestion; the admin may correct, not invent them in bulk.
+    # Large chains have hundreds of thousands of customers: skip the second COUNT(*) on filtered pages.
     show_full_result_count = False
 
 

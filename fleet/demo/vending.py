@@ -116,7 +116,9 @@ def vending_seed(
 ) -> VendingSummary:
     """Create the fleet and its history in the current (empty) chain schema; return what was made."""
     summary = VendingSummary()
-    first_day = today - timedelta(days=spec.days - 1)
+    # A fixed number of sales cannot include a day that is still running: that window ends yesterday.
+    last_day = today - timedelta(days=1) if spec.target_sales else today
+    first_day = last_day - timedelta(days=spec.days - 1)
     window_days = spec.days
     say = getattr(log, "write", None) or (lambda _m: None)
 

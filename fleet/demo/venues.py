@@ -292,10 +292,12 @@ def venue_seed(
     completed = np.flatnonzero(status == "completed")
     answering = completed[rng.random(len(completed)) < 0.05]
     responded = ends_s[answering] + rng.integers(3600, 48 * 3600, len(answering))
-    answering, responded = answering[responded <= cutoff_s], responded[responded <= cutoff_s]
     venue_of = np.array(resource_venue)[res[answering]]
     promoter_bias = np.where(venue_of == len(data.PLAYHUB_VENUES) - 1, -1.2, 0.0)
     scores = np.clip(np.round(rng.normal(8.3 + promoter_bias, 1.7)), 0, 10).astype(int)
+    # Drawn before the cut at "now", so the answers given so far never depend on the time of seeding.
+    answered = responded <= cutoff_s
+    answering, responded, venue_of, scores = answering[answered], responded[answered], venue_of[answered], scores[answered]
     nps = [
         NpsResponse(
             customer_id=int(customer_id[i]) or None,

@@ -180,3 +180,25 @@ def test_seed_demo_creates_the_chains_and_users_and_leaves_seeded_chains_alone(
     assert (chain.time_zone, chain.currency) == ("Europe/Stockholm", "SEK")
     assert admin is not None and admin.is_staff and roles == ["Admin"]
     assert viewer is not None and not viewer.is_staff
+
+
+def test_a_fixed_sales_target_is_met_exactly_across_chunks(committed_chain: Callable[..., Chain], unblocked: None) -> None:
+    from fleet.demo.seed import demo_data_seed
+    from fleet.demo.vending import VendingSpec
+
+    chain = committed_chain(time_zone="Europe/Stockholm", currency="SEK")
+    spec = VendingSpec(days=9, devices=4, products=90, sites=14, target_sales=2_000, routes=False, chunk_days=2, prefix="BLK")
+    # The large demo's shape in miniature: a sales target, catalog variants beyond the base catalog, more sites.
+    outcome = demo_data_seed(chain=chain, kind="vending", seed=5, today=date(2026, 3, 29), vending=spec)
+
+    (count, distinct_ids, first_id, last_id, first, last), = query(
+        chain.schema_name,
+        "SELECT COUNT(*), COUNT(DISTINCT external_id), MIN(id), MAX(id), MIN(sold_at), MAX(sold_at) FROM fleet_sale",
+    )
+    (products, locations), = query(chain.schema_name, "SELECT (SELECT COUNT(*) FROM fleet_product), (SELECT COUNT(*) FROM fleet_location)")
+    stockholm = ZoneInfo("Europe/Stockholm")
+    assert outcome.counts is not None and outcome.counts["sales"] == 2_000
+    assert (count, distinct_ids, first_id, last_id) == (2_000, 2_000, 1, 2_000)
+    # A target-sized window ends the day before "today", so no sale is cut off by the clock.
+    assert datetime(2026, 3, 20, tzinfo=stockholm) <= first and last < datetime(2026, 3, 29, tzinfo=stockholm)
+    assert (products, locations) == (90, 14)
