@@ -148,6 +148,17 @@ class CatalogResource(resources.ModelResource):
             raise ValidationError({column: f"duplicate of row {self._seen_keys[key]}"})
         self._seen_keys[key] = number
 
+    def validate_instance(self, instance: Any, import_validation_errors: Any = None, validate_unique: bool = True) -> None:
+        # Errors are keyed by model field (slot_code); people fix files by column (slot), in the admin too.
+        try:
+            super().validate_instance(instance, import_validation_errors, validate_unique)
+        except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                raise
+            raise ValidationError(
+                {(self.column_for(key) or NON_FIELD_ERRORS): messages for key, messages in error.error_dict.items()}
+            ) from None
+
     def column_for(self, key: str) -> str | None:
         """The file column behind a model field name used in a validation error."""
         if key == NON_FIELD_ERRORS:

@@ -221,3 +221,17 @@ def test_every_kind_exports_exactly_its_file_columns(kind: str, in_chain_a: Chai
         "resources": ["code", "name", "location", "resource_type", "capacity", "opens", "closes"],
     }[kind]
     assert catalog_resources()[kind]().export().headers == expected
+
+
+def test_errors_name_the_file_column_not_the_model_field(in_chain_a: ChainFixture, tmp_path: Path) -> None:
+    location = Location.objects.create(code="L1", name="One")
+    Device.objects.create(asset="D-1", location=location)
+    Product.objects.create(sku="SKU-A", name="A", price=Decimal("20"))
+    long_slot = "X" * 25  # the model's slot_code holds 20 characters
+
+    report, rejected = run_import(
+        "test_a", "planogram", write(tmp_path, "p.csv", f"device,slot,product,capacity\nD-1,{long_slot},SKU-A,ten\n")
+    )
+
+    assert rejected is True
+    assert sorted((e["row"], e["column"]) for e in report["errors"]) == [(1, "capacity"), (1, "slot")]
