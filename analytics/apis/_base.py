@@ -32,24 +32,27 @@ def present(value: Any) -> Any:
     Decimal is money: a string with two decimals, rounded half-up here and nowhere else; dates and
     datetimes become ISO 8601; numpy scalars become Python numbers; NaN/inf (never expected) become null.
     """
-    if isinstance(value, dict):
+    kind = type(value)
+    if kind is dict:
         return {key: present(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
+    if kind is list or kind is tuple:
         return [present(item) for item in value]
-    if isinstance(value, Decimal):
-        return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
-    if isinstance(value, bool) or value is None or isinstance(value, (str, int)):
+    if kind is str or kind is int or kind is bool or value is None:
         return value
-    if isinstance(value, float):
+    if kind is Decimal:
+        return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
+    if kind is float:
         return value if math.isfinite(value) else None
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
+    if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.floating):
         return present(float(value))
+    if isinstance(value, Decimal):
+        return present(Decimal(value))
+    if isinstance(value, dict):
+        return {key: present(item) for key, item in value.items()}
     return value
 
 
