@@ -65,6 +65,15 @@ ENDPOINTS = api_endpoints()
 IDS = [e.route for e in ENDPOINTS]
 
 
+def test_every_api_url_is_a_capability_checked_view() -> None:
+    """A plain Django view under /api/ would bypass CapabilityPermission: none may exist."""
+    for route, callback in _walk(get_resolver("cvd.urls").url_patterns):
+        if not route.replace("^", "").startswith("api/"):
+            continue
+        view = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+        assert isinstance(view, type) and issubclass(view, APIView), f"{route} is not a DRF view"
+
+
 def test_the_walk_sees_the_analytics_api() -> None:
     routes = set(IDS)
     for name in ("asset-sales", "product-sales", "revenue", "locations", "heatmap", "utilization", "conversion",

@@ -14,7 +14,10 @@ from routes.models import Route
 
 
 class InventoryApi(AnalyticsApi):
-    """Estimated stock per slot, days until empty, out-of-stock risk; with ?route= the pick list for its next run."""
+    """Estimated stock per slot, days until empty, out-of-stock risk; with ?route= the pick list for its next run.
+
+    Stock is "now": start and end are accepted like everywhere but do not change the estimate.
+    """
 
     @extend_schema(
         parameters=[InventoryParamsSerializer],
