@@ -23,7 +23,7 @@ from typing import Any
 
 from analytics.filters import Filters
 from analytics.periods import Period
-from analytics.query import bookings_by, current_chain, open_minutes, sales_by
+from analytics.query import bookings_by, current_chain, open_minutes, sales_by, sales_count_distinct
 
 KPI_KEYS = (
     "revenue", "units", "transactions", "avg_transaction_value", "active_devices", "revenue_run_rate",
@@ -45,12 +45,11 @@ def _kpis(
 ) -> dict[str, Any]:
     if daily is None:
         daily = sales_by(period=period, filters=filters, by=["day"])
-    if per_device is None:
-        per_device = sales_by(period=period, filters=filters, by=["device"])
+
     revenue = sum((Decimal(row["revenue"]) for row in daily), Decimal(0))
     units = sum(int(row["units"]) for row in daily)
     transactions = sum(int(row["transactions"]) for row in daily)
-    active_devices = len(per_device)
+    active_devices = len(per_device) if per_device is not None else sales_count_distinct(period=period, filters=filters)
 
     mtd = _month_to_date(period.end)
     if mtd.start >= period.start:
@@ -98,7 +97,8 @@ def dashboard(*, period: Period, filters: Filters, limit: int = 10) -> dict[str,
 
     chain = current_chain()
     daily = sales_by(period=period, filters=filters, by=["day"])
-    per_device = sales_by(period=period, filters=filters, by=["device"])
+    # One pass over the device buckets answers active devices, top devices and top locations.
+    per_device = sales_by(period=period, filters=filters, by=["device", "location"])
     kpis = _kpis(period=period, filters=filters, daily=daily, per_device=per_device)
     previous = _kpis(period=period.previous(), filters=filters)
 
@@ -117,7 +117,14 @@ def dashboard(*, period: Period, filters: Filters, limit: int = 10) -> dict[str,
     devices = Device.objects.select_related("location").in_bulk([row["device"] for row in top_devices])
     top_products = _top(sales_by(period=period, filters=filters, by=["product"]), "product", limit)
     products = Product.objects.select_related("category").in_bulk([row["product"] for row in top_products])
-    top_locations = _top(sales_by(period=period, filters=filters, by=["location"]), "location", limit)
+    location_sums: dict[int, dict[str, Any]] = {}
+    for row in per_device:
+        into = location_sums.setdefault(row["location"], {"location": row["location"], "revenue": Decimal(0), "units": 0,
+                                                           "transactions": 0})
+        into["revenue"] += Decimal(row["revenue"])
+        into["units"] += int(row["units"])
+        into["transactions"] += int(row["transactions"])
+    top_locations = _top(list(location_sums.values()), "location", limit)
     locations = Location.objects.in_bulk([row["location"] for row in top_locations])
 
     def metrics(row: dict[str, Any]) -> dict[str, Any]:

@@ -32,6 +32,7 @@ __all__ = [
     "local_today",
     "open_minutes",
     "sales_by",
+    "sales_count_distinct",
     "sales_totals",
 ]
 
@@ -81,6 +82,18 @@ def sales_by(
             return rows
     starts_at, ends_at = period.bounds(chain.tz)
     return sales_by_raw(starts_at=starts_at, ends_at=ends_at, tz=chain.time_zone, filters=filters, by=by)
+
+
+def sales_count_distinct(*, period: Period, filters: Filters = NO_FILTERS, dim: str = "device") -> int:
+    """How many distinct values of `dim` (e.g. active devices) have sales in `period`; right for any range,
+    because it counts the groups of the summed buckets, never adds counts across buckets."""
+    chain = current_chain()
+    if dim not in SALES_DIMENSIONS:
+        raise ValueError(f"unknown sales dimension: {dim}")
+    rows = sales_by_rollup(period=period, tz=chain.tz, filters=filters, by=[dim], mark=watermark(), count_only=True)
+    if rows is not None:
+        return int(rows[0]["n"])
+    return len(sales_by(period=period, filters=filters, by=[dim], use_rollups=False))
 
 
 def sales_totals(*, period: Period, filters: Filters = NO_FILTERS) -> SalesTotals:

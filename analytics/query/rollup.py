@@ -123,9 +123,15 @@ def _sales_family(by: Sequence[str], filters: Filters) -> tuple[str, str, dict[s
     if "hour_of_day" in by and (device_side or product_side):
         return None  # only the chain family keeps hours
     if device_side:
+        # Join the catalog only as far as the question needs: a join over every bucket row is most of the cost.
+        joins = ""
+        if dims & {"location", "region", "city", "device_type"} or filters.locations or filters.device_types or filters.regions:
+            joins = "JOIN fleet_device d ON d.id = r.device_id"
+        if dims & {"region", "city"} or filters.regions:
+            joins += " JOIN fleet_location l ON l.id = d.location_id"
         return (
             "analytics_salesdevicerollup",
-            "JOIN fleet_device d ON d.id = r.device_id JOIN fleet_location l ON l.id = d.location_id",
+            joins,
             {"device": "r.device_id", "location": "d.location_id", "region": "l.region", "city": "l.city",
              "device_type": "d.device_type_id"},
             "device",
@@ -133,7 +139,7 @@ def _sales_family(by: Sequence[str], filters: Filters) -> tuple[str, str, dict[s
     if product_side:
         return (
             "analytics_salesproductrollup",
-            "JOIN fleet_product p ON p.id = r.product_id",
+            "JOIN fleet_product p ON p.id = r.product_id" if "category" in dims or filters.categories else "",
             {"product": "r.product_id", "category": "p.category_id"},
             "product",
         )
@@ -186,8 +192,21 @@ def _fetch(sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
+def _raw_joins(by: Sequence[str], filters: Filters) -> str:
+    dims = set(by)
+    joins = ""
+    if dims & {"location", "region", "city", "device_type"} or filters.locations or filters.device_types or filters.regions:
+        joins += " JOIN fleet_device d ON d.id = s.device_id"
+    if dims & {"region", "city"} or filters.regions:
+        joins += " JOIN fleet_location l ON l.id = d.location_id"
+    if "category" in dims or filters.categories:
+        joins += " JOIN fleet_product p ON p.id = s.product_id"
+    return joins
+
+
 def sales_by_rollup(
-    *, period: Period, tz: ZoneInfo, filters: Filters, by: Sequence[str], mark: Watermark | None
+    *, period: Period, tz: ZoneInfo, filters: Filters, by: Sequence[str], mark: Watermark | None,
+    count_only: bool = False,
 ) -> list[dict[str, Any]] | None:
     """Like sales_by_raw, from buckets + live delta; None when no rollup family answers the question."""
     family = _sales_family(by, filters)
@@ -224,10 +243,7 @@ def sales_by_rollup(
     for branch in _delta_branches("s.sold_at", period, tz, mark, params):
         selects.append(
             f"""SELECT {", ".join([*raw_dims, "s.amount", "s.quantity::bigint", "s.transactions::bigint"])}
-            FROM fleet_sale s
-            JOIN fleet_device d ON d.id = s.device_id
-            JOIN fleet_location l ON l.id = d.location_id
-            JOIN fleet_product p ON p.id = s.product_id
+            FROM fleet_sale s{_raw_joins(by, filters)}
             WHERE {branch}{"".join(raw_filter_sql)}"""
         )
     group = f"GROUP BY {', '.join(str(i + 1) for i in range(len(by)))}" if by else ""
@@ -237,6 +253,8 @@ def sales_by_rollup(
         FROM ({" UNION ALL ".join(selects)}) AS u ({names}revenue, units, transactions)
         {group}
     """
+    if count_only:
+        return _fetch(f"SELECT count(*) AS n FROM ({sql}) AS groups", params)
     rows = _fetch(sql, params)
     if not by and rows and rows[0]["revenue"] is None:
         return []

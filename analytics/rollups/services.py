@@ -178,11 +178,43 @@ def _refresh_coarse(*, days: Iterable[date], tz: ZoneInfo) -> int:
     return changed
 
 
-def _refresh(*, runs: list[tuple[date, date]], tz: ZoneInfo, covered_until: datetime, ingested_until: datetime) -> int:
+def _refresh(
+    *, runs: list[tuple[date, date]], tz: ZoneInfo, covered_until: datetime, ingested_until: datetime,
+    incremental: bool = False,
+) -> int:
+    """Recompute the day (and hour) buckets of `runs`, then their weeks and months: re-derived from the
+    day buckets, or (incremental) moved by the difference of the recomputed days, which keeps the
+    hourly job's cost independent of how much history a week or month already holds."""
+    if not runs:
+        return 0
     changed = 0
+    ranges: dict[str, Any] = {"tz": str(tz)}
+    for i, (first, last) in enumerate(runs):
+        ranges[f"r{i}_lo"] = local_midnight(first, tz)
+        ranges[f"r{i}_hi"] = local_midnight(last + timedelta(days=1), tz)
+    if incremental:
+        with connection.cursor() as cursor:
+            for index, family in enumerate(sql.FAMILIES):
+                cursor.execute(f"DROP TABLE IF EXISTS rollup_old_{index}")
+                cursor.execute(sql.snapshot_days_sql(family, index, len(runs)), ranges)
     for first, last in runs:
         changed += _refresh_days(first=first, last=last, tz=tz, covered_until=covered_until, ingested_until=ingested_until)
-    changed += _refresh_coarse(days=(d for first, last in runs for d in _days_between(first, last)), tz=tz)
+    if not incremental:
+        return changed + _refresh_coarse(days=(d for first, last in runs for d in _days_between(first, last)), tz=tz)
+    first_day, last_day = runs[0][0], runs[-1][1]
+    bounds = {
+        "tz": str(tz),
+        "coarse_lo_at": local_midnight(first_day.replace(day=1) - timedelta(days=7), tz),
+        "coarse_hi_at": local_midnight(last_day + timedelta(days=1), tz),
+    }
+    with connection.cursor() as cursor:
+        for index, family in enumerate(sql.FAMILIES):
+            for grain in ("week", "month"):
+                cursor.execute(sql.coarse_delta_sql(family, index, grain, len(runs)), ranges)
+                changed += int(cursor.fetchone()[0])
+            cursor.execute(sql.coarse_prune_sql(family), bounds)
+            changed += cursor.rowcount
+            cursor.execute(f"DROP TABLE rollup_old_{index}")
     return changed
 
 
@@ -265,7 +297,9 @@ def rollup_hourly(*, extra_days: Iterable[date] = ()) -> RollupReport:
         days |= dirty
         days |= set(extra_days)
         report.days = _runs(days)
-        report.changed_rows = _refresh(runs=report.days, tz=tz, covered_until=now, ingested_until=now)
+        report.changed_rows = _refresh(
+            runs=report.days, tz=tz, covered_until=now, ingested_until=now, incremental=True
+        )
         DirtyRange.objects.filter(pk__in=dirty_ids).delete()
         RollupWatermark.objects.filter(pk=1).update(covered_until=now, ingested_until=now, updated_at=timezone.now())
         report.covered_until = now

@@ -56,6 +56,7 @@ def _upsert_and_prune(family: Family, *, name: str, source: str, grain: str, lo:
     {name}_up AS (
         INSERT INTO {family.table} AS t ({", ".join(columns)})
         SELECT {", ".join(columns)} FROM {source} AS src
+        ORDER BY {", ".join(keys[1:])}  -- a bucket's rows side by side on disk: reads touch few pages
         ON CONFLICT ({", ".join(keys)}) DO UPDATE
             SET {", ".join(f"{c} = EXCLUDED.{c}" for c in (*family.metrics, "ends_at", "local_date", "local_hour"))}
             WHERE ({changed}) IS DISTINCT FROM ({excluded})
@@ -209,3 +210,59 @@ def coarse_sql(family: Family, grain: str) -> str:
     )"""
     body = _upsert_and_prune(family, name="c", source="coarse", grain=grain, lo="%(coarse_lo_at)s", hi="%(coarse_hi_at)s")
     return f"WITH {source},{body}\nSELECT (SELECT count(*) FROM c_up) + (SELECT count(*) FROM c_del)"
+
+
+def _day_ranges_sql(count: int, alias: str = "") -> str:
+    col = f"{alias}starts_at"
+    return " OR ".join(f"({col} >= %(r{i}_lo)s AND {col} < %(r{i}_hi)s)" for i in range(count))
+
+
+def snapshot_days_sql(family: Family, index: int, ranges: int) -> str:
+    """Keep the day buckets about to be recomputed, so the coarse buckets can move by the difference."""
+    columns = ", ".join(("local_date", *family.dims, *family.metrics))
+    return (
+        f"CREATE TEMP TABLE rollup_old_{index} ON COMMIT DROP AS SELECT {columns} FROM {family.table}"
+        f" WHERE grain = 'day' AND ({_day_ranges_sql(ranges)})"
+    )
+
+
+def coarse_delta_sql(family: Family, index: int, grain: str, ranges: int) -> str:
+    """Move the week or month buckets by (new − old) of the recomputed day buckets: the hourly job's cost
+    follows the days it recomputes, not how many days the month already has."""
+    unit, step = {"week": ("week", "interval '7 days'"), "month": ("month", "interval '1 month'")}[grain]
+    dims = "".join(f", {d}" for d in family.dims)
+    keys = ("grain", "starts_at", *family.dims)
+    columns = ("grain", "starts_at", "ends_at", "local_date", "local_hour", *family.dims, *family.metrics)
+    return f"""
+    WITH diff AS (
+        SELECT date_trunc('{unit}', x.local_date)::date AS b{dims}, {", ".join(f"SUM(x.{m}) AS {m}" for m in family.metrics)}
+        FROM (
+            SELECT local_date{dims}, {", ".join(family.metrics)} FROM {family.table}
+            WHERE grain = 'day' AND ({_day_ranges_sql(ranges)})
+            UNION ALL
+            SELECT local_date{dims}, {", ".join(f"-{m}" for m in family.metrics)} FROM rollup_old_{index}
+        ) AS x
+        GROUP BY 1{"".join(f", {i + 2}" for i in range(len(family.dims)))}
+        HAVING {" OR ".join(f"SUM(x.{m}) <> 0" for m in family.metrics)}
+    ),
+    moved AS (
+        INSERT INTO {family.table} AS t ({", ".join(columns)})
+        SELECT '{grain}', (b::timestamp AT TIME ZONE %(tz)s), ((b + {step})::timestamp AT TIME ZONE %(tz)s), b, 0
+               {dims}, {", ".join(family.metrics)}
+        FROM diff
+        ORDER BY b{dims}
+        ON CONFLICT ({", ".join(keys)}) DO UPDATE
+            SET {", ".join(f"{m} = t.{m} + EXCLUDED.{m}" for m in family.metrics)}
+        RETURNING 1
+    )
+    SELECT count(*) FROM moved
+    """
+
+
+def coarse_prune_sql(family: Family) -> str:
+    """Week and month buckets left without any sale or booking (every row counts at least one) go away."""
+    count_metric = "bookings" if family is BOOKINGS else "units"
+    return (
+        f"DELETE FROM {family.table} WHERE grain IN ('week', 'month') AND {count_metric} = 0"
+        " AND starts_at >= %(coarse_lo_at)s AND starts_at < %(coarse_hi_at)s"
+    )

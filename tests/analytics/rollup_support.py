@@ -115,4 +115,23 @@ def local(tz: ZoneInfo, day: date, hour: int = 0, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz)
 
 
+def assert_coarse_match_days() -> None:
+    """Every week and month bucket is exactly the sum of its day buckets (per family)."""
+    with connection.cursor() as cursor:
+        for table in ("analytics_saleschainrollup", "analytics_salesdevicerollup", "analytics_salesproductrollup"):
+            for grain, unit in (("week", "week"), ("month", "month")):
+                cursor.execute(
+                    f"""
+                    SELECT c.local_date, c.s, d.s FROM
+                      (SELECT local_date, SUM(revenue) s FROM {table} WHERE grain = %s GROUP BY 1) c
+                      FULL JOIN
+                      (SELECT date_trunc(%s, local_date)::date AS local_date, SUM(revenue) s FROM {table}
+                       WHERE grain = 'day' GROUP BY 1) d USING (local_date)
+                    WHERE c.s IS DISTINCT FROM d.s
+                    """,
+                    [grain, unit],
+                )
+                assert cursor.fetchall() == [], (table, grain)
+
+
 HOUR = timedelta(hours=1)

@@ -32,7 +32,7 @@ from django_tenants.utils import schema_context
 from analytics.models import RollupRun, RollupWatermark
 from analytics.rollups.services import RollupBusy, rollup_hourly
 from analytics.tasks import TenantLost, rollup_daily_close_fanout, rollup_hourly_task, rollup_rebuild_task
-from tests.analytics.rollup_support import SaleRow, add_sales, make_catalog
+from tests.analytics.rollup_support import SaleRow, add_sales, assert_coarse_match_days, make_catalog
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 CELERY = str(Path(sys.executable).with_name("celery"))
@@ -156,7 +156,7 @@ def test_worker_killed_mid_rebuild_leaves_whole_buckets_and_the_redelivery_compl
             assert rebuilt | untouched == set(days)
             assert rebuilt and untouched, "the kill came in the middle of the rebuild"
             assert max(rebuilt) < min(untouched), "chunks are rebuilt oldest first, each all or nothing"
-            _assert_coarse_match_days()
+            assert_coarse_match_days()
             assert not RollupRun.objects.filter(kind="rebuild", pk__gt=baseline, finished_at__isnull=False).exists()
 
         # acks_late + reject_on_worker_lost: the message goes back to the queue and the rebuild runs again to the end.
@@ -168,7 +168,7 @@ def test_worker_killed_mid_rebuild_leaves_whole_buckets_and_the_redelivery_compl
     with schema_context(chain.schema_name):
         assert _day_sums("analytics_salesdevicerollup", "day") == new
         assert _day_sums("analytics_saleschainrollup", "day") == new
-        _assert_coarse_match_days()
+        assert_coarse_match_days()
 
 
 def _chunks_done(schema: str, after_pk: int) -> int:
@@ -179,24 +179,6 @@ def _chunks_done(schema: str, after_pk: int) -> int:
         return 0
     through = datetime.fromisoformat(run.progress.removeprefix("through ")).date()
     return ((through - run.starts_on).days + 1) // 7
-
-
-def _assert_coarse_match_days() -> None:
-    with connection.cursor() as cursor:
-        for table in ("analytics_saleschainrollup", "analytics_salesdevicerollup", "analytics_salesproductrollup"):
-            for grain, unit in (("week", "week"), ("month", "month")):
-                cursor.execute(
-                    f"""
-                    SELECT c.local_date, c.s, d.s FROM
-                      (SELECT local_date, SUM(revenue) s FROM {table} WHERE grain = %s GROUP BY 1) c
-                      FULL JOIN
-                      (SELECT date_trunc(%s, local_date)::date AS local_date, SUM(revenue) s FROM {table}
-                       WHERE grain = 'day' GROUP BY 1) d USING (local_date)
-                    WHERE c.s IS DISTINCT FROM d.s
-                    """,
-                    [grain, unit],
-                )
-                assert cursor.fetchall() == [], (table, grain)
 
 
 def test_worker_and_beat_roll_up_two_chains_each_closing_at_its_own_midnight(committed: Any, tmp_path: Path) -> None:

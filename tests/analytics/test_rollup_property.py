@@ -17,7 +17,15 @@ from analytics.filters import Filters
 from analytics.periods import Period
 from analytics.query import sales_by
 from analytics.rollups.services import rollup_hourly
-from tests.analytics.rollup_support import SaleRow, add_sales, clear_chain, expected, make_catalog, rollup_snapshot
+from tests.analytics.rollup_support import (
+    SaleRow,
+    add_sales,
+    assert_coarse_match_days,
+    clear_chain,
+    expected,
+    make_catalog,
+    rollup_snapshot,
+)
 
 # The DST changes of 2026: Europe/Stockholm 29 Mar and 25 Oct, America/New_York 8 Mar and 1 Nov.
 DST_DAYS = [date(2026, 3, 29), date(2026, 10, 25), date(2026, 3, 8), date(2026, 11, 1)]
@@ -112,6 +120,7 @@ def test_rollups_plus_delta_equal_raw_sums(which: str, data: st.DataObject, requ
         # ... and land in their buckets at the next hourly run; a second run rewrites nothing.
         rollup_hourly()
         _check(everything, tz, ranges, catalog)
+        assert_coarse_match_days()
         before = rollup_snapshot()
         rollup_hourly()
         assert rollup_snapshot() == before
