@@ -37,7 +37,8 @@ class _CommaListField(serializers.ListField):
     """A repeatable query parameter that also accepts comma-separated values."""
 
     def to_internal_value(self, data: Any) -> list[Any]:
-        if isinstance(data, str):
+        if not isinstance(data, (list, tuple)):
+            # A JSON body may carry a bare value ({"location": 5}): one value, not a server error.
             data = [data]
         items: list[str] = []
         for value in data:
