@@ -9,6 +9,7 @@ transaction and rolls it back when the report has errors.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -105,6 +106,17 @@ def one_of(column: str, choices: Sequence[str]) -> Check:
 # A row that passes every one of them skips the detailed checks, which only explain what is wrong.
 
 
+# Guards that only prevent a cast error; the optimistic first attempt drops them (a well-formed file
+# never trips them) and a cast error sends the file to the guarded query instead.
+_GUARD_OPEN = "/*guard*/"
+_GUARD_CLOSE = "/*end*/"
+_GUARD = re.compile(re.escape(_GUARD_OPEN) + r".*?" + re.escape(_GUARD_CLOSE))
+
+
+def unguarded(sql: str) -> str:
+    return _GUARD.sub("true", sql)
+
+
 def raw(column: str) -> str:
     return f's."{column}"'
 
@@ -124,7 +136,7 @@ def fast_timestamp(column: str, *, needed: bool) -> str:
     )
     # A range test casts once; BETWEEN or two comparisons would parse the timestamp twice.
     check = (
-        f"CASE WHEN {shaped} AND pg_input_is_valid({value}, 'timestamptz') THEN "
+        f"CASE WHEN {shaped} AND {_GUARD_OPEN}pg_input_is_valid({value}, 'timestamptz'){_GUARD_CLOSE} THEN "
         f"tstzrange('2000-01-01T00:00:00Z', now() + interval '1 day', '[]') @> {value}::timestamptz ELSE false END"
     )
     return check if needed else f"({value} IS NULL OR {check})"
@@ -251,7 +263,12 @@ def stage_errors_sql(spec: ImportSpec) -> str:
 
 def stage_errors(cursor: CursorWrapper, spec: ImportSpec, report: ImportReport) -> None:
     """One scan over the staging rows; every failing column of every row becomes an error."""
-    cursor.execute(stage_errors_sql(spec))
+    sql = stage_errors_sql(spec)
+    try:
+        with transaction.atomic():
+            cursor.execute(unguarded(sql))
+    except DatabaseError:
+        cursor.execute(sql)
     for row_no, _order, column, message in cursor.fetchall():
         report.add_error(row=int(row_no), column=column, message=message)
 
@@ -261,9 +278,13 @@ def stage_repeats(cursor: CursorWrapper, spec: ImportSpec, report: ImportReport)
     key = v(spec.key)
     content = " || chr(31) || ".join(f"coalesce({v(name)}, '')" for name in spec.columns)
     cursor.execute("DROP TABLE IF EXISTS _import_repeated")
+    # Grouping a million 4-byte hashes is much cheaper than grouping the strings; only the few keys
+    # whose hash repeats (true repeats and collisions) are then grouped by their text.
     cursor.execute(
         f"CREATE TEMP TABLE _import_repeated ON COMMIT DROP AS "
-        f"SELECT {key} AS k FROM {spec.stage} s WHERE {key} IS NOT NULL GROUP BY 1 HAVING count(*) > 1"
+        f"SELECT {key} AS k FROM {spec.stage} s WHERE hashtext({key}) IN ("
+        f"  SELECT hashtext({key}) FROM {spec.stage} s WHERE {key} IS NOT NULL GROUP BY 1 HAVING count(*) > 1"
+        f") GROUP BY 1 HAVING count(*) > 1"
     )
     if cursor.rowcount == 0:
         return 0  # the common case: every id once, no window over a million rows
