@@ -36,6 +36,10 @@ def declared_length(request: Request) -> int:
         return 0
 
 
+# 201: rows or sales created; 200: nothing new (duplicates); 400: rejected, with the report or field errors.
+_INGEST_RESPONSES = {code: OpenApiTypes.OBJECT for code in (200, 201, 400, 401, 403, 413)}
+
+
 class FileUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
 
@@ -46,7 +50,7 @@ class DexReadUploadApi(CapabilityAPIView):
     required_capabilities = {"POST": FLEET_INGEST}
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(request={"multipart/form-data": FileUploadSerializer}, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request={"multipart/form-data": FileUploadSerializer}, responses=_INGEST_RESPONSES)
     def post(self, request: Request) -> Response:
         limit = max_dex_bytes()
         # Refuse before reading the body when the client says it is too big.
@@ -86,7 +90,7 @@ class BatchImportApi(CapabilityAPIView):
     push: ClassVar[Callable[..., ImportReport]]
     file_import: ClassVar[Callable[..., ImportReport]]
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=_INGEST_RESPONSES)
     def post(self, request: Request) -> Response:
         media = (request.content_type or "").split(";")[0].strip()
         if media.startswith("multipart/") or media == "application/x-www-form-urlencoded":

@@ -212,3 +212,30 @@ def test_import_sales_command(catalog: Catalog, tmp_path: Path, capsys: pytest.C
     assert json.loads(capsys.readouterr().out)["errors"][0] == {
         "row": 1, "column": "sold_at", "message": "no UTC offset: write ISO 8601 with an offset, e.g. 2026-03-01T12:30:00+01:00",
     }
+
+
+def _sale_indexes() -> set[tuple[str, str]]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+            "WHERE x.indrelid = 'fleet_sale'::regclass"
+        )
+        return set(cursor.fetchall())
+
+
+def test_bulk_mode_rebuilds_exactly_the_same_indexes(catalog: Catalog, settings: object) -> None:
+    settings.CVD_BULK_REBUILD_MIN_ROWS = 2  # type: ignore[attr-defined]
+    before = _sale_indexes()
+    data = csv(GOOD, "t2,2026-03-02T12:30:00+01:00,D-002,CHIPS,1,1.00,,c1,", "t3,2026-03-03T12:30:00+01:00,D-001,WATER,1,1.20,,,")
+    report = sales_import(data=data, file_name="bulk.csv")
+    assert (report.created, report.duplicates) == (3, 0)
+    assert _sale_indexes() == before
+    assert sorted(Sale.objects.values_list("external_id", flat=True)) == ["t1", "t2", "t3"]
+    dirty = DirtyRange.objects.get(kind="sales")
+    assert (dirty.starts_at, dirty.ends_at) == (datetime(2026, 3, 1, 11, 30, tzinfo=UTC), datetime(2026, 3, 3, 11, 30, 0, 1, tzinfo=UTC))
+    # Not bulk any more (the table is as big as the file): the same file is all duplicates.
+    again = sales_import(data=data, file_name="bulk.csv")
+    assert (again.created, again.duplicates) == (0, 3)
+    assert _sale_indexes() == before
