@@ -29,13 +29,25 @@ def money(value: Decimal) -> str:
     return str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-@pytest.fixture
-def vending(chain_a: ChainFixture) -> list[Sale]:
+def _build_rollups(schema: str) -> None:
+    from analytics.models import RollupWatermark
+    from analytics.rollups.services import rollup_rebuild
+
+    with schema_context(schema):
+        rollup_rebuild()
+        assert RollupWatermark.objects.exists()  # from here on the query layer reads buckets + live delta
+
+
+@pytest.fixture(params=["raw rows", "rollups"])
+def vending(chain_a: ChainFixture, request: pytest.FixtureRequest) -> list[Sale]:
+    """The same answers whether the query layer reads raw rows (no rollups yet) or buckets + live delta."""
     outcome = demo_data_seed(
         chain=chain_a.chain, kind="vending", seed=7, today=VENDING_TODAY,
         vending=VendingSpec(days=35, devices=6, products=40, sites=3),
     )
     assert outcome.status == "seeded"
+    if request.param == "rollups":
+        _build_rollups(chain_a.schema)
     start, end = date.fromisoformat(VENDING_RANGE["start"]), date.fromisoformat(VENDING_RANGE["end"])
     tz = chain_a.chain.tz
     with schema_context(chain_a.schema):
@@ -108,12 +120,14 @@ def test_vending_demo_anomalies_and_trends(chain_a: ChainFixture, vending: list[
         assert abs(anomaly["z"]) > 2.5
 
 
-@pytest.fixture
-def venues(chain_b: ChainFixture) -> None:
+@pytest.fixture(params=["raw rows", "rollups"])
+def venues(chain_b: ChainFixture, request: pytest.FixtureRequest) -> None:
     outcome = demo_data_seed(
         chain=chain_b.chain, kind="venues", seed=11, today=VENUE_TODAY, venues=VenueSpec(days=40, resources=5, customers=300)
     )
     assert outcome.status == "seeded"
+    if request.param == "rollups":
+        _build_rollups(chain_b.schema)
 
 
 def _in_range(instant: Any, tz: Any, rng: dict[str, str]) -> bool:
