@@ -20,6 +20,7 @@ from analytics.query import current_chain
 __all__ = [
     "basket_items",
     "booked_minutes_by_weekday_hour",
+    "customer_active_months",
     "customer_history",
     "device_top_products",
     "product_last_sale_dates",
@@ -220,6 +221,32 @@ def customer_history(*, until: date, filters: Filters) -> list[dict[str, Any]]:
         }
         for customer_id, ref, first, last, frequency, monetary in _fetch(sql, params)
     ]
+
+
+def customer_active_months(*, period: Period, filters: Filters) -> list[tuple[int, date]]:
+    """(customer id, first day of the local month) for every month of `period` in which the customer bought or booked.
+
+    Purchases are sales with a customer and non-cancelled bookings; both are read through their
+    (customer, time) indexes, so anonymous sales cost nothing.
+    """
+    chain = current_chain()
+    starts_at, ends_at = period.bounds(chain.tz)
+    sales_where, sales_params = _sales_clauses(filters)
+    booking_where, booking_params = _booking_clauses(filters)
+    params = {**sales_params, **booking_params, "starts_at": starts_at, "ends_at": ends_at, "tz": chain.time_zone}
+    sql = f"""
+        SELECT s.customer_id, date_trunc('month', s.sold_at AT TIME ZONE %(tz)s)::date
+        FROM fleet_sale s{_sales_joins(filters)}
+        WHERE s.customer_id IS NOT NULL AND s.sold_at >= %(starts_at)s AND s.sold_at < %(ends_at)s {sales_where}
+        UNION
+        SELECT b.customer_id, date_trunc('month', b.starts_at AT TIME ZONE %(tz)s)::date
+        FROM bookings_booking b
+        JOIN bookings_resource r ON r.id = b.resource_id
+        JOIN fleet_location l ON l.id = r.location_id
+        WHERE b.customer_id IS NOT NULL AND b.status <> 'cancelled'
+          AND b.starts_at >= %(starts_at)s AND b.starts_at < %(ends_at)s {booking_where}
+    """
+    return [(int(customer_id), month) for customer_id, month in _fetch(sql, params)]
 
 
 def booked_minutes_by_weekday_hour(*, period: Period, filters: Filters) -> dict[tuple[int, int], float]:

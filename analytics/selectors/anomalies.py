@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from analytics.filters import Filters
@@ -20,11 +22,14 @@ def anomalies(*, period: Period, filters: Filters, limit: int | None = None) -> 
     daily = sales_by(period=period, filters=filters, by=["device", "day"]) if has_sales else []
     scope = list(devices_in_scope(filters=filters, period=period).values_list("id", flat=True))
     device_ids = sorted(set(scope) | {row["device"] for row in daily})
+    # Floats for the statistics (60,000 Decimals would dominate the cost); the exact day totals are
+    # looked up again for the days reported.
+    exact = {(row["device"], row["day"]): row["revenue"] for row in daily}
     frame = pd.DataFrame(
         {
             "device_id": [row["device"] for row in daily],
-            "date": [row["day"] for row in daily],
-            "revenue": [row["revenue"] for row in daily],
+            "date": np.array([row["day"] for row in daily], dtype="datetime64[D]").astype("datetime64[ns]"),
+            "revenue": [float(row["revenue"]) for row in daily],
         }
     )
     found = daily_revenue_anomalies(frame, list(period.dates()), device_ids=device_ids)
@@ -34,7 +39,7 @@ def anomalies(*, period: Period, filters: Filters, limit: int | None = None) -> 
             "device_id": int(a.device_id),
             "asset": assets.get(int(a.device_id), ""),
             "date": a.date,
-            "revenue": a.revenue,
+            "revenue": exact.get((int(a.device_id), a.date), Decimal(0)),
             "mean": float(a.mean),
             "std": float(a.std),
             "z": float(a.z),

@@ -21,9 +21,8 @@ from analytics.metrics.customers import (
     rfm_segments,
 )
 from analytics.periods import Period
-from analytics.query import bookings_by, sales_by
-from analytics.query.extra import customer_history
-from analytics.selectors._common import ZERO, bookings_filters_apply, money_ratio, sales_filters_apply, truncate
+from analytics.query.extra import customer_active_months, customer_history
+from analytics.selectors._common import ZERO, money_ratio, truncate
 
 SEGMENTS = (SEGMENT_CHAMPIONS, SEGMENT_LOYAL, SEGMENT_NEW, SEGMENT_AT_RISK, SEGMENT_HIBERNATING)
 HIGH_CHURN_RISK = 0.5
@@ -40,19 +39,7 @@ def customer_analytics(*, period: Period, filters: Filters, limit: int | None = 
         history, columns=["customer_id", "external_ref", "first_purchase", "last_purchase", "frequency", "monetary"]
     )
 
-    activity: list[tuple[int, Any]] = []
-    if sales_filters_apply(filters):
-        activity += [
-            (row["customer"], row["month"])
-            for row in sales_by(period=period, filters=filters, by=["customer", "month"])
-            if row["customer"] is not None
-        ]
-    if bookings_filters_apply(filters):
-        activity += [
-            (row["customer"], row["month"])
-            for row in bookings_by(period=period, filters=filters, by=["customer", "month"])
-            if row["customer"] is not None and int(row["bookings"]) > int(row["cancelled"])
-        ]
+    activity = customer_active_months(period=period, filters=filters)
     cohorts = first_time_vs_repeat(
         pd.DataFrame({"customer_id": frame["customer_id"], "first_month": frame["first_purchase"]}),
         pd.DataFrame(activity, columns=["customer_id", "month"]),
