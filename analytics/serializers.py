@@ -589,6 +589,7 @@ class AnomalySerializer(serializers.Serializer):
 
 
 class AnomaliesSerializer(RangeSerializer):
+    end = serializers.DateField(help_text="last day judged: the range's end, or yesterday when the range reaches today")
     z_threshold = number("days with |z| above this are anomalies")
     devices_checked = count("devices whose daily series were checked")
     anomalies = AnomalySerializer(many=True, help_text="largest |z| first")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -11,13 +12,22 @@ import pandas as pd
 from analytics.filters import Filters
 from analytics.metrics.anomalies import DEFAULT_Z_THRESHOLD, daily_revenue_anomalies
 from analytics.periods import Period
-from analytics.query import sales_by
+from analytics.query import local_today, sales_by
 from analytics.selectors._common import devices_in_scope, sales_filters_apply, truncate
 from fleet.models import Device
 
 
 def anomalies(*, period: Period, filters: Filters, limit: int | None = None) -> dict[str, Any]:
-    """Anomalous device-days, largest |z| first; days without sales count as 0 revenue."""
+    """Anomalous device-days, largest |z| first; days without sales count as 0 revenue.
+
+    Only complete local days are judged: today (and any later day) is left out of the range,
+    otherwise every device would look like a low anomaly each morning.
+    """
+    yesterday = local_today() - timedelta(days=1)
+    if period.start > yesterday:
+        return {"start": period.start, "end": period.end, "z_threshold": DEFAULT_Z_THRESHOLD, "devices_checked": 0,
+                "anomalies": []}
+    period = Period(period.start, min(period.end, yesterday))
     has_sales = sales_filters_apply(filters)
     daily = sales_by(period=period, filters=filters, by=["device", "day"]) if has_sales else []
     scope = list(devices_in_scope(filters=filters, period=period).values_list("id", flat=True))

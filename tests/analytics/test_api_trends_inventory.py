@@ -86,6 +86,18 @@ def test_anomalies_against_a_second_computation(chain_a: ChainFixture, in_chain_
     assert found[("DROP", "2026-03-25")]["revenue"] == "0.00"
 
 
+def test_anomalies_leave_the_incomplete_day_out(chain_a: ChainFixture, in_chain_a: ChainFixture) -> None:
+    machine, item = f.device("D1", f.location("L")), f.product("P1")
+    today = local_today()
+    for offset in range(1, 21):  # 10.00 every day up to yesterday, nothing yet today
+        f.sale(machine, item, f.local(f"{today - timedelta(days=offset)} 12:00"), "10.00")
+    start = str(today - timedelta(days=20))
+    body = chain_a.client("viewer").get("/api/analytics/anomalies/", {"start": start, "end": str(today)}).json()
+    assert body["anomalies"] == [] and body["end"] == str(today - timedelta(days=1))
+    only_today = chain_a.client("viewer").get("/api/analytics/anomalies/", {"start": str(today), "end": str(today)}).json()
+    assert only_today["anomalies"] == [] and only_today["devices_checked"] == 0
+
+
 @pytest.fixture
 def stocked(in_chain_a: ChainFixture) -> dict[str, object]:
     now = timezone.now()
