@@ -563,6 +563,7 @@ class BacktestSerializer(serializers.Serializer):
 
 
 class TrendsSerializer(RangeSerializer):
+    end = serializers.DateField(help_text="last day modelled: the range's end, or yesterday when the range reaches today")
     metric = serializers.ChoiceField(choices=TREND_METRICS)
     series = SeriesPointSerializer(many=True)
     trend = TrendFitSerializer()

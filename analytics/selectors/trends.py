@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pandas as pd
@@ -9,7 +10,7 @@ import pandas as pd
 from analytics.filters import Filters
 from analytics.metrics.timeseries import backtest, forecast, linear_trend, weekly_seasonality
 from analytics.periods import Period
-from analytics.query import bookings_by, sales_by
+from analytics.query import bookings_by, local_today, sales_by
 from analytics.selectors._common import bookings_filters_apply, sales_filters_apply
 
 TREND_METRICS = ("revenue", "units", "transactions", "bookings")
@@ -19,12 +20,17 @@ FORECAST_DAYS = 30
 def trends(*, period: Period, filters: Filters, metric: str = "revenue") -> dict[str, Any]:
     """The metric per local day of `period` (every day, 0 when nothing happened) and its statistics.
 
-    bookings = non-cancelled bookings by start day. The forecast continues the day index past
+    bookings = non-cancelled bookings by start day. A range reaching today stops at yesterday (only
+    complete days are modelled; `end` says which day was last). The forecast continues the day index past
     `end` for 30 days; the back-test refits on all but the last min(14, n // 3) days and measures
     MAE and MAPE on them.
     """
     if metric not in TREND_METRICS:
         raise ValueError(f"unknown metric {metric!r}")
+    # Only complete local days feed the model: today's partial day would drag trend and forecast down.
+    yesterday = local_today() - timedelta(days=1)
+    if period.start <= yesterday:
+        period = Period(period.start, min(period.end, yesterday))
     per_day: dict[Any, float] = {}
     if metric == "bookings":
         if bookings_filters_apply(filters):

@@ -86,6 +86,17 @@ def test_anomalies_against_a_second_computation(chain_a: ChainFixture, in_chain_
     assert found[("DROP", "2026-03-25")]["revenue"] == "0.00"
 
 
+def test_trends_model_complete_days_only(chain_a: ChainFixture, in_chain_a: ChainFixture) -> None:
+    machine, item = f.device("D1", f.location("L")), f.product("P1")
+    today = local_today()
+    for offset in range(0, 15):
+        f.sale(machine, item, f.local(f"{today - timedelta(days=offset)} 00:30"), "4.00")
+    body = chain_a.client("viewer").get("/api/analytics/trends/", {"start": str(today - timedelta(days=14)), "end": str(today)}).json()
+    assert body["end"] == str(today - timedelta(days=1)) and len(body["series"]) == 14
+    assert body["forecast"][0]["date"] == str(today)
+    assert body["forecast"][0]["forecast"] == pytest.approx(4.0)
+
+
 def test_anomalies_leave_the_incomplete_day_out(chain_a: ChainFixture, in_chain_a: ChainFixture) -> None:
     machine, item = f.device("D1", f.location("L")), f.product("P1")
     today = local_today()
