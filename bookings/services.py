@@ -16,6 +16,7 @@ from fleet.services.staging import (
     Check,
     ImportSpec,
     Progress,
+    customers_upsert,
     decimal_between,
     fast_decimal,
     fast_text,
@@ -118,23 +119,10 @@ def funnel_spec() -> ImportSpec:
     )
 
 
-def _customers_upsert(cursor: CursorWrapper, stage: str, first_seen_sql: str) -> None:
-    # first_seen only ever moves earlier, so a backdated import corrects it.
-    cursor.execute(
-        f"""
-        INSERT INTO fleet_customer (external_ref, first_seen)
-        SELECT {v('customer')}, min({first_seen_sql}) FROM {stage} s WHERE {v('customer')} IS NOT NULL GROUP BY 1
-        ON CONFLICT (external_ref) DO UPDATE SET first_seen = EXCLUDED.first_seen
-        WHERE fleet_customer.first_seen IS NULL OR EXCLUDED.first_seen < fleet_customer.first_seen
-        """
-    )
-
-
-def _insert_bookings(cursor: CursorWrapper, has_repeats: bool) -> tuple[int, Any, Any]:
-    stage = booking_spec().stage
+def _insert_bookings(cursor: CursorWrapper, stage: str, has_repeats: bool) -> tuple[int, Any, Any]:
     booked = f"{v('created_at')}::timestamptz"
     starts = f"{v('starts_at')}::timestamptz"
-    _customers_upsert(cursor, stage, f"least(coalesce({booked}, {starts}), {starts})")
+    customers_upsert(cursor, stage, f"least(coalesce({booked}, {starts}), {starts})")
     distinct = f"DISTINCT ON ({v('booking_id')})" if has_repeats else ""
     order = f"ORDER BY {v('booking_id')}, s.row_no" if has_repeats else ""
     cursor.execute(
@@ -159,10 +147,9 @@ def _insert_bookings(cursor: CursorWrapper, has_repeats: bool) -> tuple[int, Any
     return int(created), starts_at, ends_at
 
 
-def _insert_funnel_events(cursor: CursorWrapper, has_repeats: bool) -> tuple[int, Any, Any]:
-    stage = funnel_spec().stage
+def _insert_funnel_events(cursor: CursorWrapper, stage: str, has_repeats: bool) -> tuple[int, Any, Any]:
     occurred = f"{v('occurred_at')}::timestamptz"
-    _customers_upsert(cursor, stage, occurred)
+    customers_upsert(cursor, stage, occurred)
     distinct = f"DISTINCT ON ({v('event_id')})" if has_repeats else ""
     order = f"ORDER BY {v('event_id')}, s.row_no" if has_repeats else ""
     cursor.execute(

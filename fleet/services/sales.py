@@ -17,6 +17,7 @@ from fleet.services.staging import (
     Check,
     ImportSpec,
     Progress,
+    customers_upsert,
     decimal_between,
     fast_choice,
     fast_decimal,
@@ -137,18 +138,9 @@ def _bulk_indexes_restore(cursor: CursorWrapper, statements: list[str]) -> None:
 
 
 def _insert_sales(source: str) -> Any:
-    def insert(cursor: CursorWrapper, has_repeats: bool) -> tuple[int, datetime | None, datetime | None]:
-        stage = sales_spec().stage
-        # Customers first, so the sales can point at them; first_seen only ever moves earlier.
-        cursor.execute(
-            f"""
-            INSERT INTO fleet_customer (external_ref, first_seen)
-            SELECT {v('customer')}, min({v('sold_at')}::timestamptz) FROM {stage} s
-            WHERE {v('customer')} IS NOT NULL GROUP BY 1
-            ON CONFLICT (external_ref) DO UPDATE SET first_seen = EXCLUDED.first_seen
-            WHERE fleet_customer.first_seen IS NULL OR EXCLUDED.first_seen < fleet_customer.first_seen
-            """
-        )
+    def insert(cursor: CursorWrapper, stage: str, has_repeats: bool) -> tuple[int, datetime | None, datetime | None]:
+        # Customers first, so the sales can point at them.
+        customers_upsert(cursor, stage, f"{v('sold_at')}::timestamptz")
         distinct = f"DISTINCT ON ({v('transaction_id')})" if has_repeats else ""
         order = f"ORDER BY {v('transaction_id')}, s.row_no" if has_repeats else ""
         rebuilt = _bulk_indexes_drop(cursor, stage)
