@@ -83,7 +83,13 @@ class SalesChainRollup(_Bucket, _SalesMetrics):
     """Chain totals per hour, day, week and month: daily series, totals, hour-of-day heatmaps."""
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["grain", "starts_at"], name="sales_chain_rollup_bucket")]
+        # The metrics ride along in the key's index, so reads are index-only scans.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grain", "starts_at"], name="sales_chain_rollup_bucket",
+                include=["local_date", "local_hour", "revenue", "units", "transactions"],
+            )
+        ]
 
 
 class SalesDeviceRollup(_Bucket, _SalesMetrics):
@@ -93,7 +99,10 @@ class SalesDeviceRollup(_Bucket, _SalesMetrics):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["grain", "starts_at", "device_id"], name="sales_device_rollup_bucket")
+            models.UniqueConstraint(
+                fields=["grain", "starts_at", "device_id"], name="sales_device_rollup_bucket",
+                include=["local_date", "revenue", "units", "transactions"],
+            )
         ]
 
 
@@ -104,7 +113,10 @@ class SalesProductRollup(_Bucket, _SalesMetrics):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["grain", "starts_at", "product_id"], name="sales_product_rollup_bucket")
+            models.UniqueConstraint(
+                fields=["grain", "starts_at", "product_id"], name="sales_product_rollup_bucket",
+                include=["local_date", "revenue", "units", "transactions"],
+            )
         ]
 
 
@@ -121,7 +133,8 @@ class BookingRollup(_Bucket):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["grain", "starts_at", "resource_id", "status"], name="booking_rollup_bucket"
+                fields=["grain", "starts_at", "resource_id", "status"], name="booking_rollup_bucket",
+                include=["local_date", "bookings", "booked_seconds", "revenue"],
             )
         ]
 

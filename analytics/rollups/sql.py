@@ -43,12 +43,23 @@ BOOKINGS = Family("analytics_bookingrollup", ("resource_id", "status"), ("bookin
 FAMILIES = (SALES_CHAIN, SALES_DEVICE, SALES_PRODUCT, BOOKINGS)
 
 
-def _upsert_and_prune(family: Family, *, name: str, source: str, grain: str, lo: str, hi: str) -> str:
+def _upsert_and_prune(
+    family: Family, *, name: str, source: str, grain: str, lo: str, hi: str, fresh: bool = False
+) -> str:
     """Two CTEs: upsert `source` rows into `family` and delete the family's buckets of `grain` in
     [lo, hi) that the source no longer has. Unchanged buckets are not rewritten (no new row versions),
-    so a re-run changes nothing, not even on disk."""
+    so a re-run changes nothing, not even on disk. `fresh`: the table was emptied in this transaction
+    (a full rebuild), so plain inserts do."""
     keys = ("grain", "starts_at", *family.dims)
     columns = (*keys, "ends_at", "local_date", "local_hour", *family.metrics)
+    if fresh:
+        return f"""
+    {name}_up AS (
+        INSERT INTO {family.table} ({", ".join(columns)})
+        SELECT {", ".join(columns)} FROM {source} AS src ORDER BY {", ".join(keys[1:])}
+        RETURNING 1
+    ),
+    {name}_del AS (SELECT 1 WHERE false)"""
     changed = ", ".join(f"t.{m}" for m in (*family.metrics, "ends_at"))
     excluded = ", ".join(f"EXCLUDED.{m}" for m in (*family.metrics, "ends_at"))
     match = " AND ".join(f"src.{k} = t.{k}" for k in keys)  # keys are never null
@@ -120,7 +131,7 @@ def _offset(tz: ZoneInfo, epoch: int) -> timedelta:
     return offset
 
 
-def sales_days_sql(tz: ZoneInfo, lo: datetime, hi: datetime) -> str:
+def sales_days_sql(tz: ZoneInfo, lo: datetime, hi: datetime, *, fresh: bool = False) -> str:
     """Day buckets of the three sales families and hour buckets of the chain family for local days
     [%(lo)s, %(day_hi_at)s), from one scan of the raw rows (GROUPING SETS), in one statement.
 
@@ -160,16 +171,16 @@ def sales_days_sql(tz: ZoneInfo, lo: datetime, hi: datetime) -> str:
     device_day AS (SELECT 'day' AS grain, {day_bounds}, device_id, revenue, units, transactions FROM raw AS x WHERE g = 3)""",
         f"""
     product_day AS (SELECT 'day' AS grain, {day_bounds}, product_id, revenue, units, transactions FROM raw AS x WHERE g = 5)""",
-        _upsert_and_prune(SALES_CHAIN, name="cd", source="chain_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
-        _upsert_and_prune(SALES_CHAIN, name="ch", source="chain_hour", grain="hour", lo="%(lo)s", hi="%(day_hi_at)s"),
-        _upsert_and_prune(SALES_DEVICE, name="dd", source="device_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
-        _upsert_and_prune(SALES_PRODUCT, name="pd", source="product_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
+        _upsert_and_prune(SALES_CHAIN, fresh=fresh, name="cd", source="chain_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
+        _upsert_and_prune(SALES_CHAIN, fresh=fresh, name="ch", source="chain_hour", grain="hour", lo="%(lo)s", hi="%(day_hi_at)s"),
+        _upsert_and_prune(SALES_DEVICE, fresh=fresh, name="dd", source="device_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
+        _upsert_and_prune(SALES_PRODUCT, fresh=fresh, name="pd", source="product_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
     ]
     counts = ", ".join(f"(SELECT count(*) FROM {n}_up) + (SELECT count(*) FROM {n}_del)" for n in ("cd", "ch", "dd", "pd"))
     return "WITH " + ",".join(ctes) + f"\nSELECT {counts}"
 
 
-def bookings_days_sql() -> str:
+def bookings_days_sql(*, fresh: bool = False) -> str:
     """Day buckets of bookings (by local start day, resource, status) for [%(day_lo)s, %(day_hi)s)."""
     ctes = [
         """
@@ -185,12 +196,12 @@ def bookings_days_sql() -> str:
         ) AS x
         GROUP BY x.d, x.resource_id, x.status
     )""",
-        _upsert_and_prune(BOOKINGS, name="bd", source="booking_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
+        _upsert_and_prune(BOOKINGS, fresh=fresh, name="bd", source="booking_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
     ]
     return "WITH " + ",".join(ctes) + "\nSELECT (SELECT count(*) FROM bd_up) + (SELECT count(*) FROM bd_del)"
 
 
-def coarse_sql(family: Family, grain: str) -> str:
+def coarse_sql(family: Family, grain: str, *, fresh: bool = False) -> str:
     """Week or month buckets of `family` re-derived from its day buckets, for the buckets starting in
     [%(coarse_lo)s, %(coarse_hi)s) (local dates, aligned to the grain)."""
     unit, step = {"week": ("week", "interval '7 days'"), "month": ("month", "interval '1 month'")}[grain]
@@ -208,7 +219,7 @@ def coarse_sql(family: Family, grain: str) -> str:
             GROUP BY 1{"".join(f", {i + 2}" for i in range(len(family.dims)))}
         ) AS x
     )"""
-    body = _upsert_and_prune(family, name="c", source="coarse", grain=grain, lo="%(coarse_lo_at)s", hi="%(coarse_hi_at)s")
+    body = _upsert_and_prune(family, fresh=fresh, name="c", source="coarse", grain=grain, lo="%(coarse_lo_at)s", hi="%(coarse_hi_at)s")
     return f"WITH {source},{body}\nSELECT (SELECT count(*) FROM c_up) + (SELECT count(*) FROM c_del)"
 
 
