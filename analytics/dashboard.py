@@ -87,6 +87,10 @@ def _change_pct(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, 
     return out
 
 
+def _category_name(product: Any) -> str | None:
+    return product.category.name if product is not None and product.category is not None else None
+
+
 def _top(rows: list[dict[str, Any]], key: str, limit: int) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda row: (-Decimal(row["revenue"]), row[key]))[:limit]
 
@@ -154,11 +158,7 @@ def dashboard(*, period: Period, filters: Filters, limit: int = 10) -> dict[str,
                 "product_id": row["product"],
                 "sku": products[row["product"]].sku if row["product"] in products else None,
                 "name": products[row["product"]].name if row["product"] in products else None,
-                "category": (
-                    products[row["product"]].category.name
-                    if row["product"] in products and products[row["product"]].category
-                    else None
-                ),
+                "category": _category_name(products.get(row["product"])),
                 **metrics(row),
             }
             for row in top_products

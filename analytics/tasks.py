@@ -13,12 +13,13 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db import OperationalError, connection
+from django.db import OperationalError
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from analytics.periods import local_midnight
 from analytics.rollups import services
+from chains.tenancy import current_schema
 from cvd.celery import app
 
 CHAIN_TASK: dict[str, Any] = {
@@ -38,7 +39,7 @@ class TenantLost(RuntimeError):
 
 
 def _in_chain() -> str:
-    schema = connection.schema_name
+    schema = current_schema()
     if not schema or schema == get_public_schema_name():
         raise TenantLost("a rollup task must run in a chain's schema; it was sent from the public schema")
     return schema

@@ -34,6 +34,7 @@ from django.utils import timezone
 from analytics.models import DirtyRange, RollupRun, RollupWatermark
 from analytics.periods import local_midnight
 from analytics.rollups import sql
+from chains.tenancy import current_schema
 
 logger = logging.getLogger(__name__)
 
@@ -85,12 +86,12 @@ def _lock(*, wait_seconds: float = 0) -> None:
                 with transaction.atomic():
                     cursor.execute(f"SELECT pg_advisory_xact_lock({key})")
             except OperationalError as error:
-                raise RollupBusy(f"a rollup job kept running for schema {connection.schema_name}") from error
+                raise RollupBusy(f"a rollup job kept running for schema {current_schema()}") from error
             cursor.execute("SET LOCAL lock_timeout = 0")
             return
         cursor.execute(f"SELECT pg_try_advisory_xact_lock({key})")
         if not cursor.fetchone()[0]:
-            raise RollupBusy(f"a rollup job is already running for schema {connection.schema_name}")
+            raise RollupBusy(f"a rollup job is already running for schema {current_schema()}")
 
 
 def _db_now() -> datetime:
@@ -134,10 +135,11 @@ def _refresh_days(
     """Recompute the day and hour buckets of local days first..last from raw rows; no coarse grains."""
     lo = local_midnight(first, tz)
     day_hi_at = local_midnight(last + timedelta(days=1), tz)
-    params = {
+    hi = min(day_hi_at, covered_until)
+    params: dict[str, Any] = {
         "tz": str(tz),
         "lo": lo,
-        "hi": min(day_hi_at, covered_until),
+        "hi": hi,
         "day_hi_at": day_hi_at,
         "ingested": ingested_until,
     }
@@ -151,7 +153,7 @@ def _refresh_days(
             cursor.execute("SET LOCAL work_mem = '1GB'")
             cursor.execute("SET LOCAL hash_mem_multiplier = 8")
             cursor.execute("SET LOCAL enable_sort = off")
-        cursor.execute(sql.sales_days_sql(tz, lo, params["hi"], fresh=fresh), params)
+        cursor.execute(sql.sales_days_sql(tz, lo, hi, fresh=fresh), params)
         changed += sum(int(v) for v in cursor.fetchone())
         if fresh:
             cursor.execute("RESET enable_sort")
@@ -181,7 +183,9 @@ def _refresh_coarse(*, days: Iterable[date], tz: ZoneInfo, fresh: bool = False) 
                 else:
                     ranges.append((start, after(start)))
             for start, end in ranges:
-                params = {"tz": str(tz), "coarse_lo_at": local_midnight(start, tz), "coarse_hi_at": local_midnight(end, tz)}
+                params: dict[str, Any] = {
+                    "tz": str(tz), "coarse_lo_at": local_midnight(start, tz), "coarse_hi_at": local_midnight(end, tz)
+                }
                 for family in sql.FAMILIES:
                     cursor.execute(sql.coarse_sql(family, grain, fresh=fresh), params)
                     changed += int(cursor.fetchone()[0])
@@ -212,7 +216,7 @@ def _refresh(
     if not incremental:
         return changed + _refresh_coarse(days=(d for first, last in runs for d in _days_between(first, last)), tz=tz)
     first_day, last_day = runs[0][0], runs[-1][1]
-    bounds = {
+    bounds: dict[str, Any] = {
         "tz": str(tz),
         "coarse_lo_at": local_midnight(first_day.replace(day=1) - timedelta(days=7), tz),
         "coarse_hi_at": local_midnight(last_day + timedelta(days=1), tz),

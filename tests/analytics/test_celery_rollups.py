@@ -193,8 +193,10 @@ def test_worker_and_beat_roll_up_two_chains_each_closing_at_its_own_midnight(com
     with _worker(queue, env, worker_log), _process(beat_args, env, beat_log):
         # Beat's hourly fan-out (every second here) reaches both chains, each in its own schema.
         for chain in (stockholm, new_york):
-            _wait(lambda c=chain: _in(c.schema_name, lambda: RollupWatermark.objects.exists()), 45,
-                  f"beat to roll up {chain.schema_name}", [worker_log, beat_log])
+            def built(schema: str = chain.schema_name) -> bool:
+                return bool(_in(schema, lambda: RollupWatermark.objects.exists()))
+
+            _wait(built, 45, f"beat to roll up {chain.schema_name}", [worker_log, beat_log])
         for chain in (stockholm, new_york):
             with schema_context(chain.schema_name):
                 assert _day_sums("analytics_saleschainrollup", "day") == _raw_by_day(chain.time_zone)
@@ -219,7 +221,7 @@ def test_worker_and_beat_roll_up_two_chains_each_closing_at_its_own_midnight(com
 
 
 def test_a_chain_task_in_the_public_schema_fails(db: None) -> None:
-    connection.set_schema_to_public()
+    connection.set_schema_to_public()  # type: ignore[attr-defined]
     result = rollup_hourly_task.apply()
     assert result.failed() and isinstance(result.result, TenantLost)
 
