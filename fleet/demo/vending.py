@@ -189,7 +189,9 @@ def vending_seed(
     products_by_cat = {c: np.flatnonzero(product_cat == c) for c in range(len(category_names))}
     for i in range(n):
         machine = data.MACHINE_TYPES[int(dev_type[i])]
-        pool = np.concatenate([products_by_cat[category_names.index(c)] for c in machine.categories if c in category_names])
+        pool = np.concatenate(
+            [products_by_cat[category_names.index(c)] for c in machine.categories if c in category_names] or [np.arange(len(catalog))]
+        )
         codes = [f"{row}{col}" for row in machine.rows for col in range(1, machine.columns + 1)]
         weights = product_pop[pool] / product_pop[pool].sum()
         chosen = rng.choice(pool, size=len(codes), replace=len(pool) < len(codes), p=weights)
