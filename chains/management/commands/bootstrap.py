@@ -19,10 +19,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate_schemas", shared=True, verbosity=0, interactive=False)
         call_command("migrate_schemas", verbosity=0, interactive=False)
-        missing = [schema for schema in DEMO_SCHEMAS if not Chain.objects.filter(schema_name=schema).exists()]
-        if missing:
-            self.stdout.write("Seeding the demo chains (first run only) …")
-            call_command("seed_demo")
+        # seed_demo leaves a chain that already has data as it is, so this only fills what is missing or empty.
+        call_command("seed_demo")
         port = os.environ.get("PORT", "8000")
         self.stdout.write("")
         self.stdout.write("CVD is starting:")
