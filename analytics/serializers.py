@@ -69,6 +69,11 @@ class AssetSalesParamsSerializer(ApiParamsSerializer):
         default=True,
         help_text="include each device's top 5 products (the one part read from raw rows; false is faster)",
     )
+    daily_series = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="include each device's revenue for every day of the range (devices[].daily)",
+    )
 
 
 class ProductSalesParamsSerializer(ApiParamsSerializer):
@@ -150,6 +155,11 @@ class ErrorSerializer(serializers.Serializer):
 # --- asset-sales -----------------------------------------------------------------------------
 
 
+class DailyRevenueSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    revenue = money("Σ sale amount of the fleet on this local day")
+
+
 class TopProductSerializer(serializers.Serializer):
     product_id = serializers.IntegerField()
     sku = serializers.CharField()
@@ -179,6 +189,9 @@ class DeviceSalesSerializer(serializers.Serializer):
     first_sale = serializers.DateField(allow_null=True, help_text="local date of the first sale in the range")
     last_sale = serializers.DateField(allow_null=True, help_text="local date of the last sale in the range")
     top_products = TopProductSerializer(many=True, help_text="the device's 5 best products by revenue (then SKU)")
+    daily = DailyRevenueSerializer(
+        many=True, required=False, help_text="revenue for every local day of the range; only with ?daily_series=true"
+    )
     daily_trend = number("least-squares slope of daily revenue against the day index (revenue per day, per day)")
     daily_revenue_cv = number("population std / |mean| of daily revenue (days without sales are 0)")
     score_components = ScoreComponentsSerializer()
@@ -207,11 +220,6 @@ class BenchmarkSerializer(serializers.Serializer):
     p25 = number("25th percentile across devices (linear interpolation)")
     median = number("median across devices")
     p75 = number("75th percentile across devices")
-
-
-class DailyRevenueSerializer(serializers.Serializer):
-    date = serializers.DateField()
-    revenue = money("Σ sale amount of the fleet on this local day")
 
 
 class AssetSalesSerializer(RangeSerializer):

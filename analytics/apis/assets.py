@@ -26,7 +26,8 @@ class AssetSalesApi(AnalyticsApi):
     def get(self, request: Request) -> Response:
         params, values = self.validated(request, AssetSalesParamsSerializer)
         return Response(present(asset_sales(
-            period=params.period, filters=params.filters, limit=params.limit, top_products=values["top_products"]
+            period=params.period, filters=params.filters, limit=params.limit, top_products=values["top_products"],
+            daily_series=values["daily_series"],
         )))
 
     @extend_schema(
@@ -37,5 +38,6 @@ class AssetSalesApi(AnalyticsApi):
     def post(self, request: Request) -> Response:
         params, values = self.validated(request, AssetSalesParamsSerializer, data=request.data)
         return Response(present(asset_sales(
-            period=params.period, filters=params.filters, limit=params.limit, top_products=values["top_products"]
+            period=params.period, filters=params.filters, limit=params.limit, top_products=values["top_products"],
+            daily_series=values["daily_series"],
         )))

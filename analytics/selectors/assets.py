@@ -20,11 +20,12 @@ TOP_PRODUCTS = 5
 
 
 def asset_sales(
-    *, period: Period, filters: Filters, limit: int | None = None, top_products: bool = True
+    *, period: Period, filters: Filters, limit: int | None = None, top_products: bool = True, daily_series: bool = False
 ) -> dict[str, Any]:
     """Every device in scope (devices without sales included with zeros), ranked by performance score.
 
-    `top_products=False` skips the per-device best sellers, the one part no rollup answers (it reads
+    `daily_series=True` adds each device's revenue for every day of the range (the daily trend itself,
+    not only its slope). `top_products=False` skips the per-device best sellers, the one part no rollup answers (it reads
     the raw rows of the range).
     """
     devices = list(devices_in_scope(filters=filters, period=period).values("id", "asset", "location__name"))
@@ -74,6 +75,10 @@ def asset_sales(
     benchmarks = fleet_benchmarks(frame, period.days)
 
     by_id = {d["id"]: d for d in devices}
+    series: dict[int, dict[Any, Decimal]] = {}
+    if daily_series:
+        for row in daily:
+            series.setdefault(row["device"], {})[row["day"]] = row["revenue"]
     rows: list[dict[str, Any]] = []
     for score in scores.itertuples(index=False):
         device_id = int(score.device_id)
@@ -97,6 +102,11 @@ def asset_sales(
                 "first_sale": first_day.get(device_id),
                 "last_sale": last_day.get(device_id),
                 "top_products": best_sellers.get(device_id, []),
+                **(
+                    {"daily": [{"date": day, "revenue": series.get(device_id, {}).get(day, ZERO)} for day in days]}
+                    if daily_series
+                    else {}
+                ),
                 "daily_trend": float(score.daily_revenue_slope),
                 "daily_revenue_cv": float(score.daily_revenue_cv),
                 "score_components": {

@@ -143,3 +143,15 @@ def test_asset_sales_bad_parameters_are_400_with_field_errors(
     response = chain_a.client("viewer").get(URL, params)
     assert response.status_code == 400
     assert field in response.json()
+
+
+def test_asset_sales_daily_series_and_without_top_products(chain_a: ChainFixture, fleet: dict[str, object]) -> None:
+    client = chain_a.client("viewer")
+    body = client.get(URL, {**RANGE, "daily_series": "true", "top_products": "false"}).json()
+    devices = {row["asset"]: row for row in body["devices"]}
+    # The 30th at 00:30 local belongs to the 30th, though it is still the 29th in UTC.
+    assert [(d["date"], d["revenue"]) for d in devices["A-2"]["daily"]] == [
+        ("2026-03-27", "0.00"), ("2026-03-28", "0.00"), ("2026-03-29", "12.00"), ("2026-03-30", "12.00")
+    ]
+    assert all(row["top_products"] == [] for row in body["devices"])
+    assert "daily" not in client.get(URL, RANGE).json()["devices"][0]
