@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 import psycopg
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.backends.utils import CursorWrapper
 
 from fleet.services.files import TableSource
@@ -281,6 +281,15 @@ def stage_repeats(cursor: CursorWrapper, spec: ImportSpec, stage: str, report: I
     """Rows whose external id appeared earlier in the file: identical → duplicates (returned), else errors."""
     key = v(spec.key)
     content = " || chr(31) || ".join(f"coalesce({v(name)}, '')" for name in spec.columns)
+    try:
+        # The common case, every id once, proven by a unique index: a parallel sort on bytewise order,
+        # faster than any grouping.
+        with transaction.atomic():
+            bare_key = f"nullif(btrim(\"{spec.key}\"), '')"
+            cursor.execute(f'CREATE UNIQUE INDEX ON {stage} (({bare_key}) COLLATE "C")')
+        return 0
+    except IntegrityError:
+        pass
     # Grouping a million 4-byte hashes is much cheaper than grouping the strings; only the few keys
     # whose hash repeats (true repeats and collisions) are then grouped by their text. A plain SELECT
     # (not CREATE TABLE AS) so that PostgreSQL may use parallel workers.
