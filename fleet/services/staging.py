@@ -191,6 +191,10 @@ class ImportSpec:
 
 def header_check(spec: ImportSpec, source: TableSource, report: ImportReport) -> None:
     header = source.header
+    if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
+        separator = "semicolons" if ";" in header[0] else "tabs"
+        report.add_error(row=0, column="", message=f"the header is separated by {separator}: save the file as comma-separated CSV")
+        return
     seen: set[str] = set()
     for name in header:
         if name == "":

@@ -92,6 +92,7 @@ MATRIX = [
     ("header only", csv(), [(0, "")]),
     ("wrong header", csv("t1,2026-03-01T12:30:00+01:00,D-001,2,3.00", header="transaction_id,sold_at,device,quantity,amount"), [(0, "product")]),
     ("unknown column", csv(GOOD + ",x", header=HEADER + ",colour"), [(0, "colour")]),
+    ("semicolon separated", csv(GOOD.replace(",", ";"), header=HEADER.replace(",", ";")), [(0, "")]),
     ("date without offset", csv(GOOD, "t2,2026-03-01T12:30:00,D-001,COLA,1,1.50,,,"), [(2, "sold_at")]),
     ("date only", csv(GOOD, "t2,2026-03-01,D-001,COLA,1,1.50,,,"), [(2, "sold_at")]),
     ("impossible date", csv(GOOD, "t2,2026-02-30T12:00:00+01:00,D-001,COLA,1,1.50,,,"), [(2, "sold_at")]),
