@@ -142,6 +142,8 @@ def _refresh_days(
         "hi": hi,
         "day_hi_at": day_hi_at,
         "ingested": ingested_until,
+        "first_day": first,
+        "last_day": last,
     }
     changed = 0
     with connection.cursor() as cursor:
@@ -149,14 +151,15 @@ def _refresh_days(
         cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute("SET LOCAL hash_mem_multiplier = 4")
         if fresh:
-            # Emptied tables, the whole history: hash every grouping set rather than sort 10M rows.
-            cursor.execute("SET LOCAL work_mem = '1GB'")
-            cursor.execute("SET LOCAL hash_mem_multiplier = 8")
+            # The planner over-estimates the groups of date_bin() and would sort 10M rows; hashing is 3-4x faster.
             cursor.execute("SET LOCAL enable_sort = off")
-        cursor.execute(sql.sales_days_sql(tz, lo, hi, fresh=fresh), params)
-        changed += sum(int(v) for v in cursor.fetchone())
-        if fresh:
-            cursor.execute("RESET enable_sort")
+            for statement in sql.sales_days_fresh_sqls(tz, lo, hi):
+                cursor.execute(statement, params)
+                changed += cursor.rowcount
+            cursor.execute("SET LOCAL enable_sort = on")
+        else:
+            cursor.execute(sql.sales_days_sql(tz, lo, hi), params)
+            changed += sum(int(v) for v in cursor.fetchone())
         cursor.execute(sql.bookings_days_sql(fresh=fresh), params)
         changed += int(cursor.fetchone()[0])
     return changed
