@@ -86,3 +86,10 @@ def test_admin_import_small_file_at_once_and_large_file_as_a_job(catalog: Catalo
 def test_admin_upload_needs_the_ingest_capability(catalog: Catalog, in_chain_a: ChainFixture) -> None:
     viewer = admin_client(in_chain_a, "viewer")  # not staff: the admin sends it to the login page
     assert viewer.get("/admin/fleet/dexread/upload/").status_code == 302
+
+
+def test_admin_pages_render(catalog: Catalog, in_chain_a: ChainFixture) -> None:
+    client = admin_client(in_chain_a)
+    for path in ("/admin/fleet/importjob/", "/admin/fleet/importjob/add/?kind=bookings", "/admin/fleet/dexread/upload/"):
+        assert client.get(path).status_code == 200, path
+    assert b"Import sales file" in client.get("/admin/fleet/sale/").content
