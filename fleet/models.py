@@ -201,8 +201,9 @@ class Sale(models.Model):
     external_id = models.CharField(max_length=100, help_text="transaction id, unique per chain")
     sold_at = models.DateTimeField()
     # Sales are history: a device or product that has sales is retired, never deleted (PROTECT, in the ORM).
-    # No database-level foreign keys on this table: their per-row trigger checks cost more than the rest of a
-    # bulk insert, and every writer (the staging import, DEX ingestion) checks existence itself, set-based.
+    # No per-row FOREIGN KEY constraints on this table: their trigger checks cost more than the rest of a bulk
+    # insert. The database still guards the references with statement-level triggers (one anti-join per
+    # statement; migration 0005), and every writer also validates existence itself to report the bad row.
     # No single-column indexes either: the (device|product|customer, sold_at) indexes serve those lookups.
     device = models.ForeignKey(
         Device, on_delete=models.PROTECT, related_name="sales", db_constraint=False, db_index=False

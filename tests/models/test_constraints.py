@@ -157,3 +157,32 @@ def test_deleting_history_is_protected(base: dict[str, Any]) -> None:
         base["product"].delete()
     with pytest.raises(ProtectedError):
         base["location"].delete()
+
+
+def test_sale_references_are_guarded_by_the_database(base: dict[str, Any]) -> None:
+    from django.db import connection
+
+    def raw(sql: str, params: list[Any]) -> Callable[[], object]:
+        def run() -> None:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+
+        return run
+
+    insert = (
+        "INSERT INTO fleet_sale (external_id, sold_at, device_id, product_id, slot_code, quantity, amount,"
+        " transactions, payment_method, source, ingested_at, customer_id) VALUES (%s, now(), %s, %s, '', 1, 1, 1, '', 'import', now(), %s)"
+    )
+    device, product = base["device"].pk, base["product"].pk
+    assert _rejected(raw(insert, ["X1", 999_999, product, None])), "unknown device"
+    assert _rejected(raw(insert, ["X2", device, 999_999, None])), "unknown product"
+    assert _rejected(raw(insert, ["X3", device, product, 999_999])), "unknown customer"
+    assert not _rejected(raw(insert, ["X4", device, product, None]))
+    assert _rejected(raw("UPDATE fleet_sale SET device_id = %s WHERE external_id = 'X4'", [999_999]))
+    assert _rejected(raw("DELETE FROM fleet_device WHERE id = %s", [device])), "a device with sales is protected"
+    assert _rejected(raw("DELETE FROM fleet_product WHERE id = %s", [product])), "a product with sales is protected"
+
+    customer = Customer.objects.create(external_ref="C9")
+    Sale.objects.filter(external_id="X4").update(customer=customer)
+    raw("DELETE FROM fleet_customer WHERE id = %s", [customer.pk])()
+    assert Sale.objects.get(external_id="X4").customer_id is None, "deleting a customer detaches its sales"
