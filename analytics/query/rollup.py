@@ -13,12 +13,14 @@ mixed) return None, and the caller falls back to analytics.query.raw.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.core.cache import cache
 from django.db import connection
 
 from analytics.filters import Filters
@@ -36,13 +38,45 @@ _PRODUCT_DIMS = {"product", "category"}
 class Watermark:
     covered_until: datetime
     ingested_until: datetime
+    version: datetime | None = None  # moves with every job that changes buckets
 
 
 def watermark() -> Watermark | None:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT covered_until, ingested_until FROM analytics_rollupwatermark WHERE id = 1")
+        cursor.execute("SELECT covered_until, ingested_until, updated_at FROM analytics_rollupwatermark WHERE id = 1")
         row = cursor.fetchone()
-    return Watermark(row[0], row[1]) if row else None
+    return Watermark(row[0], row[1], row[2]) if row else None
+
+
+# The bucket part of an answer cannot change until a rollup job commits (which moves the version), so
+# it is cached per chain (tenant-prefixed keys), version and question; the live delta never is.
+BUCKET_CACHE_SECONDS = 2 * 3600
+
+
+class _VersionMoved(Exception):
+    """A rollup job committed between reading the watermark and reading the buckets."""
+
+
+def _cached_buckets(sql: str, params: dict[str, Any], mark: Watermark) -> list[dict[str, Any]]:
+    key = None
+    if mark.version is not None:
+        digest = hashlib.sha256(repr((sql, sorted(params.items()))).encode()).hexdigest()[:32]
+        key = f"rollup-buckets:{mark.version.isoformat()}:{digest}"
+        hit = cache.get(key)
+        if hit is not None:
+            return list(hit)
+    # The statement reads the version itself, so the rows are known to belong to `mark`.
+    rows = _fetch(
+        f"""SELECT w.updated_at AS _version, b.* FROM analytics_rollupwatermark w
+            LEFT JOIN LATERAL ({sql}) AS b ON true WHERE w.id = 1""",
+        params,
+    )
+    if not rows or rows[0]["_version"] != mark.version:
+        raise _VersionMoved
+    result = [{k: v for k, v in row.items() if k != "_version"} for row in rows if row["revenue"] is not None]
+    if key is not None:
+        cache.set(key, result, BUCKET_CACHE_SECONDS)
+    return result
 
 
 def _next_month(day: date) -> date:
@@ -209,6 +243,18 @@ def sales_by_rollup(
     count_only: bool = False,
 ) -> list[dict[str, Any]] | None:
     """Like sales_by_raw, from buckets + live delta; None when no rollup family answers the question."""
+    for _ in range(3):
+        try:
+            return _sales_by_rollup(period=period, tz=tz, filters=filters, by=by, mark=mark, count_only=count_only)
+        except _VersionMoved:
+            mark = watermark()  # a job committed meanwhile: start again from its watermark
+    return None
+
+
+def _sales_by_rollup(
+    *, period: Period, tz: ZoneInfo, filters: Filters, by: Sequence[str], mark: Watermark | None,
+    count_only: bool = False,
+) -> list[dict[str, Any]] | None:
     family = _sales_family(by, filters)
     if family is None or mark is None:
         return None
@@ -235,30 +281,47 @@ def sales_by_rollup(
             raw_filter_sql.append(f" AND {raw_col} = ANY(%({name})s)")
             params[name] = list(values)
 
-    selects = [
-        f"""SELECT {", ".join([*bucket_dims, "r.revenue", "r.units", "r.transactions"])}
-            FROM {table} r {joins}
-            WHERE {_bucket_where(starts, grains, period, tz, mark, params)}{"".join(filter_sql)}"""
-    ]
+    group = f"GROUP BY {', '.join(str(i + 1) for i in range(len(by)))}" if by else ""
+    bucket_sql = f"""
+        SELECT {", ".join([*bucket_dims, "SUM(r.revenue) AS revenue", "SUM(r.units)::bigint AS units",
+                           "SUM(r.transactions)::bigint AS transactions"])}
+        FROM {table} r {joins}
+        WHERE {_bucket_where(starts, grains, period, tz, mark, params)}{"".join(filter_sql)}
+        {group}"""
+    bucket_params = dict(params)
+    selects = []
     for branch in _delta_branches("s.sold_at", period, tz, mark, params):
         selects.append(
             f"""SELECT {", ".join([*raw_dims, "s.amount", "s.quantity::bigint", "s.transactions::bigint"])}
             FROM fleet_sale s{_raw_joins(by, filters)}
             WHERE {branch}{"".join(raw_filter_sql)}"""
         )
-    group = f"GROUP BY {', '.join(str(i + 1) for i in range(len(by)))}" if by else ""
     names = "".join(f"{d}, " for d in by)
-    sql = f"""
-        SELECT {names}SUM(revenue) AS revenue, SUM(units)::bigint AS units, SUM(transactions)::bigint AS transactions
-        FROM ({" UNION ALL ".join(selects)}) AS u ({names}revenue, units, transactions)
-        {group}
-    """
+    delta: list[dict[str, Any]] = []
+    if selects:
+        delta = _fetch(
+            f"""
+            SELECT {names}SUM(revenue) AS revenue, SUM(units)::bigint AS units, SUM(transactions)::bigint AS transactions
+            FROM ({" UNION ALL ".join(selects)}) AS u ({names}revenue, units, transactions)
+            {group}
+            """,
+            params,
+        )
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in (*_cached_buckets(bucket_sql, bucket_params, mark), *delta):
+        if row["revenue"] is None:
+            continue
+        key = tuple(row[d] for d in by)
+        into = merged.get(key)
+        if into is None:
+            merged[key] = dict(row)
+        else:
+            into["revenue"] += row["revenue"]
+            into["units"] += row["units"]
+            into["transactions"] += row["transactions"]
     if count_only:
-        return _fetch(f"SELECT count(*) AS n FROM ({sql}) AS groups", params)
-    rows = _fetch(sql, params)
-    if not by and rows and rows[0]["revenue"] is None:
-        return []
-    return rows
+        return [{"n": len(merged)}]
+    return list(merged.values())
 
 
 _BOOKING_FAMILY_DIMS = {

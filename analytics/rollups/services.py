@@ -403,6 +403,8 @@ def rollup_rebuild(
             report.changed_rows += _refresh_coarse(days=_days_between(chunk_start, chunk_end), tz=tz)
             if first_build:
                 RollupWatermark.objects.filter(pk=1).update(covered_until=bound, updated_at=timezone.now())
+            else:  # the buckets changed: a new version, so cached reads of the old ones are not reused
+                RollupWatermark.objects.filter(pk=1).update(updated_at=timezone.now())
             RollupRun.objects.filter(pk=run.pk).update(progress=f"through {chunk_end.isoformat()}")
         report.days.append((chunk_start, chunk_end))
         if on_chunk:

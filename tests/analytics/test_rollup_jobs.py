@@ -15,6 +15,7 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from analytics.filters import Filters
 from analytics.models import DirtyRange, RollupWatermark, SalesDeviceRollup
 from analytics.periods import Period
 from analytics.query import sales_by, sales_totals
@@ -178,3 +179,22 @@ def test_single_transaction_rebuild_gives_the_same_buckets_and_keeps_the_indexes
         assert cursor.fetchone()[0] == 4
     rollup_hourly()  # upserts still find their unique index
     assert _bucket_values() == incremental
+
+
+def test_cached_buckets_never_mix_with_another_jobs_watermark(in_chain_a: Any) -> None:
+    from analytics.query.rollup import sales_by_rollup, watermark
+
+    tz = in_chain_a.chain.tz
+    catalog = make_catalog()
+    when = timezone.now() - timedelta(days=5)
+    add_sales(catalog, [SaleRow(sold_at=when, device=0, product=0, quantity=1, amount=Decimal("2.00"), ingested_at=when)])
+    rollup_hourly()
+    period = Period(when.astimezone(tz).date(), timezone.now().astimezone(tz).date())
+    stale = watermark()
+    assert sales_totals(period=period).revenue == Decimal("2.00")  # buckets of this version now cached
+    add_sales(catalog, [SaleRow(sold_at=when, device=1, product=1, quantity=1, amount=Decimal("3.00"))])  # late
+    rollup_hourly()  # moves the late row into the buckets: a new version
+    # A reader that took the old watermark just before the job committed starts again from the new one.
+    rows = sales_by_rollup(period=period, tz=tz, filters=Filters(), by=[], mark=stale)
+    assert rows is not None and rows[0]["revenue"] == Decimal("5.0000")
+    assert sales_totals(period=period).revenue == Decimal("5.00")
