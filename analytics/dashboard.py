@@ -24,6 +24,7 @@ from typing import Any
 from analytics.filters import Filters
 from analytics.periods import Period
 from analytics.query import bookings_by, current_chain, open_minutes, sales_by, sales_count_distinct
+from analytics.query.rollup import same_watermark
 
 KPI_KEYS = (
     "revenue", "units", "transactions", "avg_transaction_value", "active_devices", "revenue_run_rate",
@@ -97,6 +98,11 @@ def _top(rows: list[dict[str, Any]], key: str, limit: int) -> list[dict[str, Any
 
 def dashboard(*, period: Period, filters: Filters, limit: int = 10) -> dict[str, Any]:
     """The dashboard answer for `period` (inclusive local dates) and `filters`; top lists hold `limit` rows."""
+    with same_watermark():
+        return _dashboard(period=period, filters=filters, limit=limit)
+
+
+def _dashboard(*, period: Period, filters: Filters, limit: int) -> dict[str, Any]:
     from fleet.models import Device, Location, Product
 
     chain = current_chain()

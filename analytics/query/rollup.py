@@ -14,7 +14,9 @@ mixed) return None, and the caller falls back to analytics.query.raw.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -41,13 +43,35 @@ class Watermark:
     version: int | None = None  # microseconds of the last bucket change; moves with every job
 
 
-def watermark() -> Watermark | None:
+_pinned: ContextVar[list[Watermark | None] | None] = ContextVar("rollup_watermark", default=None)
+
+
+def watermark(*, fresh: bool = False) -> Watermark | None:
+    """The chain's rollup watermark; inside `same_watermark()` the one read first (unless `fresh`)."""
+    pin = _pinned.get()
+    if pin is not None and pin and not fresh:
+        return pin[0]
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT covered_until, ingested_until, (extract(epoch FROM updated_at) * 1000000)::bigint FROM analytics_rollupwatermark WHERE id = 1"
+            "SELECT covered_until, ingested_until, (extract(epoch FROM updated_at) * 1000000)::bigint"
+            " FROM analytics_rollupwatermark WHERE id = 1"
         )
         row = cursor.fetchone()
-    return Watermark(row[0], row[1], row[2]) if row else None
+    mark = Watermark(row[0], row[1], row[2]) if row else None
+    if pin is not None:
+        pin[:] = [mark]
+    return mark
+
+
+@contextmanager
+def same_watermark() -> Iterator[None]:
+    """Answer every question inside from one watermark: one read instead of one per question, and all
+    figures of a page relative to the same instant."""
+    token = _pinned.set([])
+    try:
+        yield
+    finally:
+        _pinned.reset(token)
 
 
 # The bucket part of an answer cannot change until a rollup job commits (which moves the version), so
@@ -258,7 +282,7 @@ def sales_by_rollup(
         try:
             return _sales_by_rollup(period=period, tz=tz, filters=filters, by=by, mark=mark, count_only=count_only)
         except _VersionMoved:
-            mark = watermark()  # a job committed meanwhile: start again from its watermark
+            mark = watermark(fresh=True)  # a job committed meanwhile: start again from its watermark
     return None
 
 
