@@ -21,6 +21,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
+
 from analytics.filters import Filters
 from analytics.periods import Period
 from analytics.query import bookings_by, current_chain, open_minutes, sales_by, sales_count_distinct
@@ -88,8 +90,27 @@ def _change_pct(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, 
     return out
 
 
-def _category_name(product: Any) -> str | None:
-    return product.category.name if product is not None and product.category is not None else None
+def _names(*, devices: list[int], products: list[int], locations: list[int]) -> dict[tuple[str, int], tuple[Any, ...]]:
+    """Labels of the top rows, in one round trip."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT 'd', d.id, d.asset, l.name, NULL FROM fleet_device d JOIN fleet_location l ON l.id = d.location_id
+            WHERE d.id = ANY(%(devices)s)
+            UNION ALL
+            SELECT 'p', p.id, p.sku, p.name, c.name FROM fleet_product p LEFT JOIN fleet_category c ON c.id = p.category_id
+            WHERE p.id = ANY(%(products)s)
+            UNION ALL
+            SELECT 'l', l.id, l.code, l.name, l.region FROM fleet_location l WHERE l.id = ANY(%(locations)s)
+            """,
+            {"devices": devices, "products": products, "locations": locations},
+        )
+        return {(kind, pk): tuple(rest) for kind, pk, *rest in cursor.fetchall()}
+
+
+def _labels(names: dict[tuple[str, int], tuple[Any, ...]], kind: str, pk: int, fields: tuple[str, ...]) -> dict[str, Any]:
+    values = names.get((kind, pk), (None, None, None))
+    return dict(zip(fields, values, strict=False))
 
 
 def _top(rows: list[dict[str, Any]], key: str, limit: int) -> list[dict[str, Any]]:
@@ -103,8 +124,6 @@ def dashboard(*, period: Period, filters: Filters, limit: int = 10) -> dict[str,
 
 
 def _dashboard(*, period: Period, filters: Filters, limit: int) -> dict[str, Any]:
-    from fleet.models import Device, Location, Product
-
     chain = current_chain()
     daily = sales_by(period=period, filters=filters, by=["day"])
     # One pass over the device buckets answers active devices, top devices and top locations.
@@ -124,9 +143,7 @@ def _dashboard(*, period: Period, filters: Filters, limit: int) -> dict[str, Any
         })
 
     top_devices = _top(list(per_device), "device", limit)
-    devices = Device.objects.select_related("location").in_bulk([row["device"] for row in top_devices])
     top_products = _top(sales_by(period=period, filters=filters, by=["product"]), "product", limit)
-    products = Product.objects.select_related("category").in_bulk([row["product"] for row in top_products])
     location_sums: dict[int, dict[str, Any]] = {}
     for row in per_device:
         into = location_sums.setdefault(row["location"], {"location": row["location"], "revenue": Decimal(0), "units": 0,
@@ -135,7 +152,11 @@ def _dashboard(*, period: Period, filters: Filters, limit: int) -> dict[str, Any
         into["units"] += int(row["units"])
         into["transactions"] += int(row["transactions"])
     top_locations = _top(list(location_sums.values()), "location", limit)
-    locations = Location.objects.in_bulk([row["location"] for row in top_locations])
+    names = _names(
+        devices=[row["device"] for row in top_devices],
+        products=[row["product"] for row in top_products],
+        locations=[row["location"] for row in top_locations],
+    )
 
     def metrics(row: dict[str, Any]) -> dict[str, Any]:
         return {"revenue": Decimal(row["revenue"]), "units": int(row["units"]), "transactions": int(row["transactions"])}
@@ -151,32 +172,16 @@ def _dashboard(*, period: Period, filters: Filters, limit: int) -> dict[str, Any
         "change_pct": _change_pct(kpis, previous),
         "series": series,
         "top_devices": [
-            {
-                "device_id": row["device"],
-                "asset": devices[row["device"]].asset if row["device"] in devices else None,
-                "location_name": devices[row["device"]].location.name if row["device"] in devices else None,
-                **metrics(row),
-            }
+            {"device_id": row["device"], **_labels(names, "d", row["device"], ("asset", "location_name")), **metrics(row)}
             for row in top_devices
         ],
         "top_products": [
-            {
-                "product_id": row["product"],
-                "sku": products[row["product"]].sku if row["product"] in products else None,
-                "name": products[row["product"]].name if row["product"] in products else None,
-                "category": _category_name(products.get(row["product"])),
-                **metrics(row),
-            }
+            {"product_id": row["product"], **_labels(names, "p", row["product"], ("sku", "name", "category")), **metrics(row)}
             for row in top_products
         ],
         "top_locations": [
-            {
-                "location_id": row["location"],
-                "code": locations[row["location"]].code if row["location"] in locations else None,
-                "name": locations[row["location"]].name if row["location"] in locations else None,
-                "region": locations[row["location"]].region if row["location"] in locations else None,
-                **metrics(row),
-            }
+            {"location_id": row["location"], **_labels(names, "l", row["location"], ("code", "name", "region")),
+             **metrics(row)}
             for row in top_locations
         ],
     }
