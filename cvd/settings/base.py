@@ -54,6 +54,8 @@ TENANT_DOMAIN_MODEL = "chains.Domain"
 PUBLIC_SCHEMA_URLCONF = "cvd.urls_public"
 ROOT_URLCONF = "cvd.urls"
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
+# Send `SET search_path` only when the schema changes, not before every query.
+TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
     "django_tenants.middleware.main.TenantMainMiddleware",
