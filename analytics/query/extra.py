@@ -6,22 +6,30 @@ already-aggregated results; callers never see individual sales.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from django.core.cache import cache
 from django.db import connection
 
 from analytics.filters import Filters
-from analytics.periods import Period
+from analytics.periods import Period, local_midnight
 from analytics.query import current_chain
+from analytics.query.rollup import Watermark, watermark
 
 __all__ = [
     "basket_items",
     "booked_minutes_by_weekday_hour",
     "customer_active_months",
     "customer_history",
+    "device_daily_revenue",
     "device_top_products",
     "product_last_sale_dates",
     "slot_revenue",
@@ -108,56 +116,291 @@ def _sales_joins(filters: Filters) -> str:
     return joins
 
 
-def device_top_products(*, period: Period, filters: Filters, top: int = 5) -> dict[int, list[dict[str, Any]]]:
-    """Each device's `top` products by revenue in `period` (ties by SKU), ranked inside the database.
+# Money columns keep 4 decimal places, so sums travel and are cached as exact integers of 1/10,000.
+MONEY_SCALE = 10_000
+STABLE_CACHE_SECONDS = 2 * 3600
 
-    No rollup carries devices and products together, so this reads the raw rows of the range once
-    (hash-aggregated first, then ranked: ranking inside the aggregation would sort every raw row);
-    only the top rows per device leave the database.
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class _RawSplit:
+    """The raw rows of a range cut at the rollup marks: a stable part, cached, and a live part, read each time.
+
+    Stable: event time before W and ingested before I. Those rows only change through ingestion that
+    reports a DirtyRange (DEX re-derivation, backfills) or through a rollup job (which moves the
+    version), and both are part of the cache key, so a cached stable part always equals the raw rows.
+    Live: event time >= W, or ingested at or after I (late data): the same delta the rollup reads add.
+    Without a watermark (rollups never built) everything is live and nothing is cached.
     """
+
+    stable: str | None
+    live: list[str]
+    params: dict[str, Any]
+    key: str | None
+
+
+def _raw_split(period: Period, mark: Watermark | None) -> _RawSplit:
     chain = current_chain()
-    starts_at, ends_at = period.bounds(chain.tz)
+    lo, hi = period.bounds(chain.tz)
+    params: dict[str, Any] = {"range_lo": lo, "range_hi": hi}
+    if mark is None:
+        return _RawSplit(None, ["s.sold_at >= %(range_lo)s AND s.sold_at < %(range_hi)s"], params, None)
+    live = []
+    stable = None
+    if hi > mark.covered_until:
+        params["tail_lo"] = max(lo, mark.covered_until)
+        live.append("s.sold_at >= %(tail_lo)s AND s.sold_at < %(range_hi)s")
+    if lo < mark.covered_until:
+        params.update(stable_hi=min(hi, mark.covered_until), i=mark.ingested_until)
+        stable = "s.sold_at >= %(range_lo)s AND s.sold_at < %(stable_hi)s AND s.ingested_at < %(i)s"
+        live.append("s.sold_at >= %(range_lo)s AND s.sold_at < %(stable_hi)s AND s.ingested_at >= %(i)s")
+    key = None
+    if mark.version is not None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COALESCE(MAX(id), 0) FROM analytics_dirtyrange")
+            dirty = cursor.fetchone()[0]
+        key = f"{mark.version}:{dirty}"
+    return _RawSplit(stable, live, params, key)
+
+
+def _cache_key(name: str, version_key: str, sql: str, params: dict[str, Any]) -> str:
+    digest = hashlib.sha256(repr((sql, sorted(params.items()))).encode()).hexdigest()[:32]
+    return f"analytics-stable:{name}:{version_key}:{digest}"
+
+
+def _cached(key: str | None, compute: Callable[[], Any]) -> Any:
+    """`compute()`, kept in the (tenant-prefixed) cache under `key` when there is one."""
+    if key is None:
+        return compute()
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    value = compute()
+    cache.set(key, value, STABLE_CACHE_SECONDS)
+    return value
+
+
+def _int_columns(sql: str, params: dict[str, Any], columns: int) -> list[IntArray]:
+    """An all-integer result as one int64 array per column (no per-row Python objects kept)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return [np.zeros(0, dtype=np.int64) for _ in range(columns)]
+    matrix = np.array(rows, dtype=np.int64).reshape(len(rows), columns)
+    return [np.ascontiguousarray(matrix[:, i]) for i in range(columns)]
+
+
+def _scaled_money(column: str) -> str:
+    return f"(SUM({column}) * {MONEY_SCALE})::bigint"
+
+
+def _to_money(scaled: int) -> Decimal:
+    """An exact integer of 1/10,000 back to the Decimal the database would have returned (scale 4)."""
+    return Decimal(int(scaled)).scaleb(-4)
+
+
+def _raw_grouped(
+    name: str, *, period: Period, filters: Filters, select: str, group: str, columns: int,
+    extra_params: dict[str, Any] | None = None,
+) -> list[IntArray]:
+    """`select` (integer columns, `group` keys first) over the raw rows of `period`, grouped by `group`: the stable
+    part cached, the live part read now, the two summed by key (every non-key column is a sum)."""
+    split = _raw_split(period, watermark())
     where, params = _sales_clauses(filters)
-    params.update(starts_at=starts_at, ends_at=ends_at, top=top)
-    sql = f"""
-        WITH per_pair AS MATERIALIZED (
-            SELECT s.device_id, s.product_id, SUM(s.amount) AS revenue, SUM(s.quantity) AS units
-            FROM fleet_sale s{_sales_joins(filters)}
-            WHERE s.sold_at >= %(starts_at)s AND s.sold_at < %(ends_at)s {where}
-            GROUP BY s.device_id, s.product_id
+    params.update(split.params)
+    params.update(extra_params or {})
+    joins = _sales_joins(filters)
+    keys = len(group.split(","))
+    parts: list[list[IntArray]] = []
+    if split.stable is not None:
+        stable_sql = f"SELECT {select} FROM fleet_sale s{joins} WHERE {split.stable}{where} GROUP BY {group}"
+        key = None if split.key is None else _cache_key(name, split.key, stable_sql, params)
+        parts.append(_cached(key, lambda: _int_columns(stable_sql, params, columns)))
+    if split.live:
+        live_sql = " UNION ALL ".join(
+            f"SELECT {select} FROM fleet_sale s{joins} WHERE {branch}{where} GROUP BY {group}" for branch in split.live
         )
-        SELECT device_id, product_id, sku, name, revenue, units FROM (
-            SELECT x.*, pr.sku, pr.name,
-                   ROW_NUMBER() OVER (PARTITION BY x.device_id ORDER BY x.revenue DESC, pr.sku) AS position
-            FROM per_pair x JOIN fleet_product pr ON pr.id = x.product_id
-        ) ranked
-        WHERE position <= %(top)s
-        ORDER BY device_id, position
+        parts.append(_int_columns(live_sql, params, columns))
+    return _sum_by_keys(parts, keys=keys, width=columns)
+
+
+def device_top_products(*, period: Period, filters: Filters, top: int = 5) -> dict[int, list[dict[str, Any]]]:
+    """Each device's `top` products by revenue in `period` (ties by SKU, in the database's collation).
+
+    No rollup carries devices and products together, so the (device, product) sums come from the raw rows:
+    those before the rollup marks once per rollup version (cached, as integer arrays), the live rest on
+    every call; the ranking runs vectorised over the summed pairs.
     """
+    device, product, revenue, units = _raw_grouped(
+        "device-products", period=period, filters=filters, columns=4, group="s.device_id, s.product_id",
+        select=f"s.device_id, s.product_id, {_scaled_money('s.amount')}, SUM(s.quantity)::bigint",
+    )
+    if len(device) == 0:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, sku, name, (rank() OVER (ORDER BY sku))::bigint FROM fleet_product WHERE id = ANY(%s)",
+            [np.unique(product).tolist()],
+        )
+        catalog = {row[0]: row for row in cursor.fetchall()}
+    product_ids = np.array(sorted(catalog), dtype=np.int64)
+    sku_rank = np.array([catalog[i][3] for i in product_ids.tolist()], dtype=np.int64)
+    ranks = sku_rank[np.searchsorted(product_ids, product)]
+    order = np.lexsort((ranks, -revenue, device))
+    device, product, revenue, units = device[order], product[order], revenue[order], units[order]
+    first = np.flatnonzero(np.r_[True, device[1:] != device[:-1]])
+    position = np.arange(len(device)) - np.repeat(first, np.diff(np.r_[first, len(device)]))
+    keep = np.flatnonzero(position < top)
     result: dict[int, list[dict[str, Any]]] = {}
-    for device_id, product_id, sku, name, revenue, units in _fetch(sql, params):
-        result.setdefault(int(device_id), []).append(
-            {"product_id": int(product_id), "sku": sku, "name": name, "revenue": Decimal(revenue), "units": int(units)}
+    for device_id, product_id, cents, count in zip(
+        device[keep].tolist(), product[keep].tolist(), revenue[keep].tolist(), units[keep].tolist(), strict=True
+    ):
+        _, sku, name, _ = catalog[product_id]
+        result.setdefault(device_id, []).append(
+            {"product_id": product_id, "sku": sku, "name": name, "revenue": _to_money(cents), "units": count}
         )
     return result
 
 
 def slot_revenue(*, period: Period, filters: Filters) -> list[dict[str, Any]]:
-    """Revenue, units and transactions by slot code in `period`: sales_by(by=["slot"]) without the joins no filter needs."""
-    chain = current_chain()
-    starts_at, ends_at = period.bounds(chain.tz)
-    where, params = _sales_clauses(filters)
-    params.update(starts_at=starts_at, ends_at=ends_at)
-    sql = f"""
-        SELECT s.slot_code, SUM(s.amount), SUM(s.quantity), SUM(s.transactions)
-        FROM fleet_sale s{_sales_joins(filters)}
-        WHERE s.sold_at >= %(starts_at)s AND s.sold_at < %(ends_at)s {where}
-        GROUP BY s.slot_code
+    """Revenue, units and transactions by slot code in `period`: sales_by(by=["slot"]) without the joins no filter needs.
+
+    The part before the rollup marks is cached per rollup version, the live rest read on every call.
     """
+    mark = watermark()
+    split = _raw_split(period, mark)
+    where, params = _sales_clauses(filters)
+    params.update(split.params)
+    joins = _sales_joins(filters)
+    select = f"SELECT s.slot_code, {_scaled_money('s.amount')}, SUM(s.quantity)::bigint, SUM(s.transactions)::bigint"
+    totals: dict[str, list[int]] = {}
+
+    def add(rows: list[tuple[Any, ...]]) -> None:
+        for slot, revenue, units, transactions in rows:
+            into = totals.setdefault(slot, [0, 0, 0])
+            into[0] += int(revenue)
+            into[1] += int(units)
+            into[2] += int(transactions)
+
+    if split.stable is not None:
+        stable_sql = f"{select} FROM fleet_sale s{joins} WHERE {split.stable}{where} GROUP BY s.slot_code"
+        key = None if split.key is None else _cache_key("slots", split.key, stable_sql, params)
+        add(_cached(key, lambda: _fetch(stable_sql, params)))
+    for branch in split.live:
+        add(_fetch(f"{select} FROM fleet_sale s{joins} WHERE {branch}{where} GROUP BY s.slot_code", params))
     return [
-        {"slot": slot, "revenue": Decimal(revenue), "units": int(units), "transactions": int(transactions)}
-        for slot, revenue, units, transactions in _fetch(sql, params)
+        {"slot": slot, "revenue": _to_money(revenue), "units": units, "transactions": transactions}
+        for slot, (revenue, units, transactions) in totals.items()
     ]
+
+
+def device_daily_revenue(*, period: Period, filters: Filters) -> pd.DataFrame:
+    """Each device's revenue per local day of `period`, for the days it sold: columns device_id (int64),
+    day (int64, days since period.start), revenue (int64, exact, in 1/10,000 of the currency).
+
+    What sales_by(by=["device", "day"]) answers, without 60,000 dicts: the (day, device) buckets before the
+    watermark, read once per rollup version and cached as arrays, plus the live delta from raw rows.
+    A category filter (no rollup carries devices and products together) or a chain without rollups reads
+    raw rows (the part before the marks cached the same way).
+    """
+    chain = current_chain()
+    local = {"start": period.start, "tz": chain.time_zone}
+    select = f"s.device_id, ((s.sold_at AT TIME ZONE %(tz)s)::date - %(start)s::date)::bigint, {_scaled_money('s.amount')}"
+    columns: list[IntArray] | None = None
+    if not (filters.categories or filters.resources or filters.resource_types):
+        for _ in range(3):
+            mark = watermark()
+            if mark is None:
+                break
+            buckets = _device_day_buckets(period, mark, filters, local)
+            if buckets is None:
+                continue  # a rollup job committed meanwhile: read again from its watermark
+            split = _raw_split(period, mark)
+            where, params = _sales_clauses(filters)
+            params.update(split.params, **local)
+            parts = [buckets]
+            if split.live:
+                live_sql = " UNION ALL ".join(
+                    f"SELECT {select} FROM fleet_sale s{_sales_joins(filters)} WHERE {branch}{where} GROUP BY 1, 2"
+                    for branch in split.live
+                )
+                parts.append(_int_columns(live_sql, params, 3))
+            columns = _sum_by_keys(parts, keys=2, width=3)
+            break
+    if columns is None:
+        columns = _raw_grouped(
+            "device-days", period=period, filters=filters, columns=3, group="1, 2", select=select, extra_params=local
+        )
+    return pd.DataFrame({"device_id": columns[0], "day": columns[1], "revenue": columns[2]})
+
+
+def _sum_by_keys(parts: list[list[IntArray]], *, keys: int, width: int) -> list[IntArray]:
+    """Concatenate column arrays and sum the non-key columns of equal keys (the first `keys` of `width` columns)."""
+    parts = [part for part in parts if len(part[0])]
+    if not parts:
+        return [np.zeros(0, dtype=np.int64) for _ in range(width)]
+    if len(parts) == 1:
+        return parts[0]
+    frame = pd.DataFrame({i: np.concatenate([part[i] for part in parts]) for i in range(width)})
+    summed = frame.groupby(list(range(keys)), sort=False, as_index=False).sum()
+    return [summed[i].to_numpy(dtype=np.int64) for i in range(width)]
+
+
+def _device_day_buckets(
+    period: Period, mark: Watermark, filters: Filters, local: dict[str, Any]
+) -> list[IntArray] | None:
+    """The (device, day) buckets of `period` before W, as arrays, cached per rollup version; None when a rollup job
+    committed after `mark` was read (the buckets then hold rows the live delta of `mark` also counts)."""
+    chain = current_chain()
+    bucket_params: dict[str, Any] = {
+        "start": local["start"], "starts": [local_midnight(day, chain.tz) for day in period.dates()], "w": mark.covered_until,
+    }
+    device_where = ""
+    for name, column, values in (
+        ("f_locations", "d.location_id", filters.locations),
+        ("f_devices", "r.device_id", filters.devices),
+        ("f_device_types", "d.device_type_id", filters.device_types),
+        ("f_regions", "l.region", filters.regions),
+    ):
+        if values:
+            device_where += f" AND {column} = ANY(%({name})s)"
+            bucket_params[name] = list(values)
+    joins = ""
+    if filters.locations or filters.device_types or filters.regions:
+        joins = " JOIN fleet_device d ON d.id = r.device_id JOIN fleet_location l ON l.id = d.location_id"
+    sql = f"""
+        SELECT r.device_id, (r.local_date - %(start)s::date)::bigint, (r.revenue * {MONEY_SCALE})::bigint
+        FROM analytics_salesdevicerollup r{joins}
+        WHERE r.grain = 'day' AND r.starts_at = ANY(%(starts)s) AND r.starts_at < %(w)s{device_where}
+    """
+    key = None if mark.version is None else _cache_key("device-day-buckets", str(mark.version), sql, bucket_params)
+    if key is not None:
+        hit = cache.get(key)
+        if hit is not None:
+            return list(hit)
+    with connection.cursor() as cursor:
+        # The statement reads the version itself, so the rows are known to belong to `mark`.
+        cursor.execute(
+            "SELECT (SELECT (extract(epoch FROM updated_at) * 1000000)::bigint FROM analytics_rollupwatermark"
+            f" WHERE id = 1), b.* FROM ({sql}) AS b",
+            bucket_params,
+        )
+        rows = cursor.fetchall()
+        if rows:
+            version = rows[0][0]
+        else:
+            cursor.execute("SELECT (extract(epoch FROM updated_at) * 1000000)::bigint FROM analytics_rollupwatermark WHERE id = 1")
+            row = cursor.fetchone()
+            version = row[0] if row else None
+    if version != mark.version:
+        return None
+    matrix = np.array(rows, dtype=np.int64).reshape(len(rows), 4)
+    columns = [np.ascontiguousarray(matrix[:, i]) for i in (1, 2, 3)]
+    if key is not None:
+        cache.set(key, columns, STABLE_CACHE_SECONDS)
+    return columns
 
 
 def basket_items(*, period: Period, filters: Filters, max_rows: int = 2_000_000) -> list[tuple[str, int]]:
