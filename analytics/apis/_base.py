@@ -26,6 +26,10 @@ ERROR_RESPONSES = {
 }
 
 
+# Leaves that are already JSON-ready: most of a 2,000-device answer, so they are passed through without a call.
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
 def present(value: Any) -> Any:
     """Render a selector's result as JSON-ready data.
 
@@ -34,10 +38,10 @@ def present(value: Any) -> Any:
     """
     kind = type(value)
     if kind is dict:
-        return {key: present(item) for key, item in value.items()}
+        return {key: item if type(item) in _PLAIN else present(item) for key, item in value.items()}
     if kind is list or kind is tuple:
-        return [present(item) for item in value]
-    if kind is str or kind is int or kind is bool or value is None:
+        return [item if type(item) in _PLAIN else present(item) for item in value]
+    if kind in _PLAIN:
         return value
     if kind is Decimal:
         return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
