@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -21,7 +20,7 @@ from django.db import connection
 
 from analytics.filters import Filters
 from analytics.periods import Period, local_midnight
-from analytics.query import current_chain
+from analytics.query import current_chain, sales_by
 from analytics.query.rollup import Watermark, watermark
 
 __all__ = [
@@ -123,73 +122,45 @@ STABLE_CACHE_SECONDS = 2 * 3600
 IntArray = npt.NDArray[np.int64]
 
 
-@dataclass(frozen=True)
-class _RawSplit:
-    """The raw rows of a range cut at the rollup marks: a stable part, cached, and a live part, read each time.
-
-    Stable: event time before W and ingested before I. Those rows only change through ingestion that
-    reports a DirtyRange (DEX re-derivation, backfills) or through a rollup job (which moves the
-    version), and both are part of the cache key, so a cached stable part always equals the raw rows.
-    Live: event time >= W, or ingested at or after I (late data): the same delta the rollup reads add.
-    Without a watermark (rollups never built) everything is live and nothing is cached.
-    """
-
-    stable: str | None
-    live: list[str]
-    params: dict[str, Any]
-    key: str | None
+def _dirty_signature() -> tuple[int, int, int]:
+    """Which changed ranges ingestion has reported and no job has processed yet: any commit or job changes it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), COALESCE(SUM(id), 0), COALESCE(MAX(id), 0) FROM analytics_dirtyrange")
+        count, total, last = cursor.fetchone()
+    return int(count), int(total), int(last)
 
 
-def _raw_split(period: Period, mark: Watermark | None) -> _RawSplit:
-    chain = current_chain()
-    lo, hi = period.bounds(chain.tz)
-    params: dict[str, Any] = {"range_lo": lo, "range_hi": hi}
-    if mark is None:
-        return _RawSplit(None, ["s.sold_at >= %(range_lo)s AND s.sold_at < %(range_hi)s"], params, None)
-    live = []
-    stable = None
-    if hi > mark.covered_until:
-        params["tail_lo"] = max(lo, mark.covered_until)
-        live.append("s.sold_at >= %(tail_lo)s AND s.sold_at < %(range_hi)s")
-    if lo < mark.covered_until:
-        params.update(stable_hi=min(hi, mark.covered_until), i=mark.ingested_until)
-        stable = "s.sold_at >= %(range_lo)s AND s.sold_at < %(stable_hi)s AND s.ingested_at < %(i)s"
-        live.append("s.sold_at >= %(range_lo)s AND s.sold_at < %(stable_hi)s AND s.ingested_at >= %(i)s")
-    key = None
-    if mark.version is not None:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT COALESCE(MAX(id), 0) FROM analytics_dirtyrange")
-            dirty = cursor.fetchone()[0]
-        key = f"{mark.version}:{dirty}"
-    return _RawSplit(stable, live, params, key)
-
-
-def _cache_key(name: str, version_key: str, sql: str, params: dict[str, Any]) -> str:
-    digest = hashlib.sha256(repr((sql, sorted(params.items()))).encode()).hexdigest()[:32]
-    return f"analytics-stable:{name}:{version_key}:{digest}"
-
-
-def _cached(key: str | None, compute: Callable[[], Any]) -> Any:
-    """`compute()`, kept in the (tenant-prefixed) cache under `key` when there is one."""
-    if key is None:
-        return compute()
-    hit = cache.get(key)
-    if hit is not None:
-        return hit
-    value = compute()
-    cache.set(key, value, STABLE_CACHE_SECONDS)
-    return value
-
-
-def _int_columns(sql: str, params: dict[str, Any], columns: int) -> list[IntArray]:
-    """An all-integer result as one int64 array per column (no per-row Python objects kept)."""
+def _columns(sql: str, params: dict[str, Any], width: int, *, text_key: bool = False) -> list[npt.NDArray[Any]]:
+    """A result as one array per column: int64, except a text first column when `text_key`."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     if not rows:
-        return [np.zeros(0, dtype=np.int64) for _ in range(columns)]
-    matrix = np.array(rows, dtype=np.int64).reshape(len(rows), columns)
-    return [np.ascontiguousarray(matrix[:, i]) for i in range(columns)]
+        empty = [np.zeros(0, dtype=np.int64) for _ in range(width)]
+        if text_key:
+            empty[0] = np.zeros(0, dtype=object)
+        return empty
+    if text_key:
+        matrix = np.array(rows, dtype=object).reshape(len(rows), width)
+        return [matrix[:, 0].copy(), *(matrix[:, i].astype(np.int64) for i in range(1, width))]
+    ints = np.array(rows, dtype=np.int64).reshape(len(rows), width)
+    return [np.ascontiguousarray(ints[:, i]) for i in range(width)]
+
+
+def _int_columns(sql: str, params: dict[str, Any], width: int) -> list[IntArray]:
+    return _columns(sql, params, width)
+
+
+def _sum_by_keys(parts: list[list[npt.NDArray[Any]]], *, keys: int, width: int) -> list[npt.NDArray[Any]]:
+    """Concatenate column arrays and sum the non-key columns of equal keys (the first `keys` of `width` columns)."""
+    parts = [part for part in parts if len(part[0])]
+    if not parts:
+        return [np.zeros(0, dtype=np.int64) for _ in range(width)]
+    if len(parts) == 1:
+        return parts[0]
+    frame = pd.DataFrame({i: np.concatenate([part[i] for part in parts]) for i in range(width)})
+    summed = frame.groupby(list(range(keys)), sort=False, as_index=False).sum()
+    return [summed[i].to_numpy() for i in range(width)]
 
 
 def _scaled_money(column: str) -> str:
@@ -202,28 +173,116 @@ def _to_money(scaled: int) -> Decimal:
 
 
 def _raw_grouped(
-    name: str, *, period: Period, filters: Filters, select: str, group: str, columns: int,
-    extra_params: dict[str, Any] | None = None,
-) -> list[IntArray]:
-    """`select` (integer columns, `group` keys first) over the raw rows of `period`, grouped by `group`: the stable
-    part cached, the live part read now, the two summed by key (every non-key column is a sum)."""
-    split = _raw_split(period, watermark())
+    name: str, *, period: Period, filters: Filters, select: str, group: str, width: int,
+    sums: dict[str, int], extra_params: dict[str, Any] | None = None, text_key: bool = False,
+) -> list[npt.NDArray[Any]]:
+    """`select` (`group` keys first, then integer sums) over the raw rows of `period`, grouped by `group`.
+
+    The raw rows are cut at the rollup marks: the stable part (event time before W, ingested before I) and the
+    live part (event time >= W, or ingested at or after I: the delta the rollup reads add too). The stable part is
+    cached per range and question with the rollup version and marks it was read at. After a rollup job has moved
+    the marks, only the rows between the old and the new marks are read and added (an hour of rows, not the
+    range), and the result is used only if its totals equal the rollup buckets' (`sums` names the columns holding
+    revenue, units, transactions): a change no mark or reported range shows (a restore, a regenerated chain)
+    reads the range in full again. Without a watermark everything is live.
+    """
+    chain = current_chain()
+    lo, hi = period.bounds(chain.tz)
     where, params = _sales_clauses(filters)
-    params.update(split.params)
-    params.update(extra_params or {})
-    joins = _sales_joins(filters)
+    params.update(extra_params or {}, range_lo=lo, range_hi=hi)
     keys = len(group.split(","))
-    parts: list[list[IntArray]] = []
-    if split.stable is not None:
-        stable_sql = f"SELECT {select} FROM fleet_sale s{joins} WHERE {split.stable}{where} GROUP BY {group}"
-        key = None if split.key is None else _cache_key(name, split.key, stable_sql, params)
-        parts.append(_cached(key, lambda: _int_columns(stable_sql, params, columns)))
-    if split.live:
-        live_sql = " UNION ALL ".join(
-            f"SELECT {select} FROM fleet_sale s{joins} WHERE {branch}{where} GROUP BY {group}" for branch in split.live
+
+    def read(*branches: str) -> list[npt.NDArray[Any]]:
+        sql = " UNION ALL ".join(
+            f"SELECT {select} FROM fleet_sale s{_sales_joins(filters)} WHERE {branch}{where} GROUP BY {group}"
+            for branch in branches
         )
-        parts.append(_int_columns(live_sql, params, columns))
-    return _sum_by_keys(parts, keys=keys, width=columns)
+        return _columns(sql, params, width, text_key=text_key)
+
+    mark = watermark()
+    if mark is None:
+        return read("s.sold_at >= %(range_lo)s AND s.sold_at < %(range_hi)s")
+    live_clauses = _live_clauses(mark, params)
+    live = read(*live_clauses) if live_clauses else None
+    parts = [] if live is None else [live]
+    if lo < mark.covered_until:
+
+        def agrees(stable: list[npt.NDArray[Any]]) -> bool:
+            rows = sales_by(period=period, filters=filters)
+            want = {"revenue": 0, "units": 0, "transactions": 0}
+            if rows:
+                want = {
+                    "revenue": int(Decimal(rows[0]["revenue"]) * MONEY_SCALE),
+                    "units": int(rows[0]["units"]),
+                    "transactions": int(rows[0]["transactions"]),
+                }
+            return all(
+                int(stable[column].sum()) + (0 if live is None else int(live[column].sum())) == want[measure]
+                for measure, column in sums.items()
+            )
+
+        params.update(stable_hi=min(hi, mark.covered_until), i=mark.ingested_until)
+        parts.append(_stable_part(name, read, params, filters, select, group, keys, width, mark, agrees))
+    return _sum_by_keys(parts, keys=keys, width=width)
+
+
+def _live_clauses(mark: Watermark, params: dict[str, Any]) -> list[str]:
+    """The raw rows of [range_lo, range_hi) no bucket and no stable part holds: event time >= W, or ingested at
+    or after I (late data), as in analytics.query.rollup."""
+    lo, hi = params["range_lo"], params["range_hi"]
+    clauses = []
+    if hi > mark.covered_until:
+        params["tail_lo"] = max(lo, mark.covered_until)
+        clauses.append("s.sold_at >= %(tail_lo)s AND s.sold_at < %(range_hi)s")
+    if lo < mark.covered_until:
+        params.update(late_hi=min(hi, mark.covered_until), late_i=mark.ingested_until)
+        clauses.append("s.sold_at >= %(range_lo)s AND s.sold_at < %(late_hi)s AND s.ingested_at >= %(late_i)s")
+    return clauses
+
+
+def _stable_part(
+    name: str,
+    read: Callable[..., list[npt.NDArray[Any]]],
+    params: dict[str, Any],
+    filters: Filters,
+    select: str,
+    group: str,
+    keys: int,
+    width: int,
+    mark: Watermark,
+    agrees: Callable[[list[npt.NDArray[Any]]], bool],
+) -> list[npt.NDArray[Any]]:
+    """The raw rows of [range_lo, stable_hi) ingested before i, grouped: from the cache, advanced, or read in full."""
+    question = {k: v for k, v in params.items() if k not in ("stable_hi", "i", "tail_lo", "late_hi", "late_i")}
+    digest = hashlib.sha256(repr((select, group, _sales_joins(filters), sorted(question.items()))).encode()).hexdigest()
+    key = f"analytics-stable:v2:{name}:{digest[:32]}"
+    signature = _dirty_signature()
+    stable_hi, ingested = params["stable_hi"], params["i"]
+    hit = cache.get(key)
+
+    def keep(columns: list[npt.NDArray[Any]]) -> None:
+        entry = {"version": mark.version, "stable_hi": stable_hi, "i": ingested, "dirty": signature, "columns": columns}
+        cache.set(key, entry, STABLE_CACHE_SECONDS)
+
+    if hit is not None and hit["dirty"] == signature and mark.version is not None:
+        if hit.get("version") == mark.version and (hit["stable_hi"], hit["i"]) == (stable_hi, ingested):
+            return list(hit["columns"])
+        if hit["stable_hi"] <= stable_hi and hit["i"] <= ingested:
+            # Only what moved into the stable part since: newer event times, and late rows ingested in between.
+            params.update(old_hi=hit["stable_hi"], old_i=hit["i"])
+            added = read(
+                "s.sold_at >= %(old_hi)s AND s.sold_at < %(stable_hi)s AND s.ingested_at < %(i)s",
+                "s.sold_at >= %(range_lo)s AND s.sold_at < %(old_hi)s AND s.ingested_at >= %(old_i)s"
+                " AND s.ingested_at < %(i)s",
+            )
+            columns = _sum_by_keys([list(hit["columns"]), added], keys=keys, width=width)
+            if agrees(columns):
+                keep(columns)
+                return columns
+    columns = read("s.sold_at >= %(range_lo)s AND s.sold_at < %(stable_hi)s AND s.ingested_at < %(i)s")
+    if mark.version is not None and (hit is None or (hit["stable_hi"] <= stable_hi and hit["i"] <= ingested)):
+        keep(columns)  # never back to older marks
+    return columns
 
 
 def device_top_products(*, period: Period, filters: Filters, top: int = 5) -> dict[int, list[dict[str, Any]]]:
@@ -234,7 +293,8 @@ def device_top_products(*, period: Period, filters: Filters, top: int = 5) -> di
     every call; the ranking runs vectorised over the summed pairs.
     """
     device, product, revenue, units = _raw_grouped(
-        "device-products", period=period, filters=filters, columns=4, group="s.device_id, s.product_id",
+        "device-products", period=period, filters=filters, width=4, group="s.device_id, s.product_id",
+        sums={"revenue": 2, "units": 3},
         select=f"s.device_id, s.product_id, {_scaled_money('s.amount')}, SUM(s.quantity)::bigint",
     )
     if len(device) == 0:
@@ -267,32 +327,16 @@ def device_top_products(*, period: Period, filters: Filters, top: int = 5) -> di
 def slot_revenue(*, period: Period, filters: Filters) -> list[dict[str, Any]]:
     """Revenue, units and transactions by slot code in `period`: sales_by(by=["slot"]) without the joins no filter needs.
 
-    The part before the rollup marks is cached per rollup version, the live rest read on every call.
+    The part before the rollup marks is cached and advanced as the marks move, the live rest read on every call.
     """
-    mark = watermark()
-    split = _raw_split(period, mark)
-    where, params = _sales_clauses(filters)
-    params.update(split.params)
-    joins = _sales_joins(filters)
-    select = f"SELECT s.slot_code, {_scaled_money('s.amount')}, SUM(s.quantity)::bigint, SUM(s.transactions)::bigint"
-    totals: dict[str, list[int]] = {}
-
-    def add(rows: list[tuple[Any, ...]]) -> None:
-        for slot, revenue, units, transactions in rows:
-            into = totals.setdefault(slot, [0, 0, 0])
-            into[0] += int(revenue)
-            into[1] += int(units)
-            into[2] += int(transactions)
-
-    if split.stable is not None:
-        stable_sql = f"{select} FROM fleet_sale s{joins} WHERE {split.stable}{where} GROUP BY s.slot_code"
-        key = None if split.key is None else _cache_key("slots", split.key, stable_sql, params)
-        add(_cached(key, lambda: _fetch(stable_sql, params)))
-    for branch in split.live:
-        add(_fetch(f"{select} FROM fleet_sale s{joins} WHERE {branch}{where} GROUP BY s.slot_code", params))
+    slots, revenue, units, transactions = _raw_grouped(
+        "slots", period=period, filters=filters, width=4, group="s.slot_code", text_key=True,
+        sums={"revenue": 1, "units": 2, "transactions": 3},
+        select=f"s.slot_code, {_scaled_money('s.amount')}, SUM(s.quantity)::bigint, SUM(s.transactions)::bigint",
+    )
     return [
-        {"slot": slot, "revenue": _to_money(revenue), "units": units, "transactions": transactions}
-        for slot, (revenue, units, transactions) in totals.items()
+        {"slot": slot, "revenue": _to_money(cents), "units": int(count), "transactions": int(done)}
+        for slot, cents, count, done in zip(slots.tolist(), revenue.tolist(), units.tolist(), transactions.tolist(), strict=True)
     ]
 
 
@@ -308,44 +352,34 @@ def device_daily_revenue(*, period: Period, filters: Filters) -> pd.DataFrame:
     chain = current_chain()
     local = {"start": period.start, "tz": chain.time_zone}
     select = f"s.device_id, ((s.sold_at AT TIME ZONE %(tz)s)::date - %(start)s::date)::bigint, {_scaled_money('s.amount')}"
-    columns: list[IntArray] | None = None
+    columns: list[npt.NDArray[Any]] | None = None
     if not (filters.categories or filters.resources or filters.resource_types):
-        for _ in range(3):
-            mark = watermark()
+        for attempt in range(3):
+            mark = watermark(fresh=attempt > 0)  # after a race, the watermark of the job that committed
             if mark is None:
                 break
             buckets = _device_day_buckets(period, mark, filters, local)
             if buckets is None:
                 continue  # a rollup job committed meanwhile: read again from its watermark
-            split = _raw_split(period, mark)
+            lo, hi = period.bounds(chain.tz)
             where, params = _sales_clauses(filters)
-            params.update(split.params, **local)
+            params.update(local, range_lo=lo, range_hi=hi)
             parts = [buckets]
-            if split.live:
+            live = _live_clauses(mark, params)
+            if live:
                 live_sql = " UNION ALL ".join(
                     f"SELECT {select} FROM fleet_sale s{_sales_joins(filters)} WHERE {branch}{where} GROUP BY 1, 2"
-                    for branch in split.live
+                    for branch in live
                 )
                 parts.append(_int_columns(live_sql, params, 3))
             columns = _sum_by_keys(parts, keys=2, width=3)
             break
     if columns is None:
         columns = _raw_grouped(
-            "device-days", period=period, filters=filters, columns=3, group="1, 2", select=select, extra_params=local
+            "device-days", period=period, filters=filters, width=3, group="1, 2", select=select,
+            extra_params=local, sums={"revenue": 2},
         )
     return pd.DataFrame({"device_id": columns[0], "day": columns[1], "revenue": columns[2]})
-
-
-def _sum_by_keys(parts: list[list[IntArray]], *, keys: int, width: int) -> list[IntArray]:
-    """Concatenate column arrays and sum the non-key columns of equal keys (the first `keys` of `width` columns)."""
-    parts = [part for part in parts if len(part[0])]
-    if not parts:
-        return [np.zeros(0, dtype=np.int64) for _ in range(width)]
-    if len(parts) == 1:
-        return parts[0]
-    frame = pd.DataFrame({i: np.concatenate([part[i] for part in parts]) for i in range(width)})
-    summed = frame.groupby(list(range(keys)), sort=False, as_index=False).sum()
-    return [summed[i].to_numpy(dtype=np.int64) for i in range(width)]
 
 
 def _device_day_buckets(
@@ -375,7 +409,10 @@ def _device_day_buckets(
         FROM analytics_salesdevicerollup r{joins}
         WHERE r.grain = 'day' AND r.starts_at = ANY(%(starts)s) AND r.starts_at < %(w)s{device_where}
     """
-    key = None if mark.version is None else _cache_key("device-day-buckets", str(mark.version), sql, bucket_params)
+    key = None
+    if mark.version is not None:
+        digest = hashlib.sha256(repr((sql, sorted(bucket_params.items()))).encode()).hexdigest()[:32]
+        key = f"analytics-buckets:device-days:{mark.version}:{digest}"
     if key is not None:
         hit = cache.get(key)
         if hit is not None:
