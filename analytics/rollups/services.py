@@ -147,19 +147,11 @@ def _refresh_days(
     }
     changed = 0
     with connection.cursor() as cursor:
-        # One scan feeds four hash tables; give them room so nothing spills or falls back to sorting.
+        # Hash tables of one day each; room for the bookings' grouping too.
         cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute("SET LOCAL hash_mem_multiplier = 4")
-        if fresh:
-            # The planner over-estimates the groups of date_bin() and would sort 10M rows; hashing is 3-4x faster.
-            cursor.execute("SET LOCAL enable_sort = off")
-            for statement in sql.sales_days_fresh_sqls(tz, lo, hi):
-                cursor.execute(statement, params)
-                changed += cursor.rowcount
-            cursor.execute("SET LOCAL enable_sort = on")
-        else:
-            cursor.execute(sql.sales_days_sql(tz, lo, hi), params)
-            changed += sum(int(v) for v in cursor.fetchone())
+        cursor.execute(sql.sales_days_sql(tz, lo, hi, fresh=fresh), params)
+        changed += sum(int(v) for v in cursor.fetchone())
         cursor.execute(sql.bookings_days_sql(fresh=fresh), params)
         changed += int(cursor.fetchone()[0])
     return changed
@@ -421,8 +413,9 @@ def rollup_rebuild_all_at_once() -> RollupReport:
     """A full rebuild in a single transaction and one scan of the raw rows; the watermark moves to now.
 
     The tables are emptied (TRUNCATE: readers wait for the commit rather than see them empty), their
-    bucket keys' unique (covering) indexes dropped and built again after the load, which is several times cheaper
-    than maintaining them row by row; the same SQL as every other refresh, with plain inserts.
+    bucket keys' unique (covering) indexes dropped and built again after the load, which is several
+    times cheaper than maintaining them row by row; the same SQL as every other refresh, with
+    plain inserts; weeks and months from the day buckets, both grains in one pass per family.
     """
     tz = _chain_tz()
     started = time.perf_counter()
@@ -448,7 +441,10 @@ def rollup_rebuild_all_at_once() -> RollupReport:
             first=first_day, last=last_day, tz=tz, covered_until=now, ingested_until=now, fresh=True
         )
         report.stages["days"] = time.perf_counter() - started - sum(report.stages.values())
-        report.changed_rows += _refresh_coarse(days=_days_between(first_day, last_day), tz=tz, fresh=True)
+        with connection.cursor() as cursor:
+            for family in sql.FAMILIES:
+                cursor.execute(sql.coarse_fresh_sql(family), {"tz": str(tz)})
+                report.changed_rows += int(cursor.fetchone()[0])
         report.stages["weeks_months"] = time.perf_counter() - started - sum(report.stages.values())
         with connection.cursor() as cursor:
             for _, definition in bucket_indexes:

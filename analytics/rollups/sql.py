@@ -49,14 +49,14 @@ def _upsert_and_prune(
     """Two CTEs: upsert `source` rows into `family` and delete the family's buckets of `grain` in
     [lo, hi) that the source no longer has. Unchanged buckets are not rewritten (no new row versions),
     so a re-run changes nothing, not even on disk. `fresh`: the table was emptied in this transaction
-    (a full rebuild), so plain inserts do."""
+    (a full rebuild), so plain inserts do, in the order the source yields them (day by day)."""
     keys = ("grain", "starts_at", *family.dims)
     columns = (*keys, "ends_at", "local_date", "local_hour", *family.metrics)
     if fresh:
         return f"""
     {name}_up AS (
         INSERT INTO {family.table} ({", ".join(columns)})
-        SELECT {", ".join(columns)} FROM {source} AS src ORDER BY {", ".join(keys[1:])}
+        SELECT {", ".join(columns)} FROM {source} AS src  -- already a day at a time: no sort
         RETURNING 1
     ),
     {name}_del AS (SELECT 1 WHERE false)"""
@@ -133,44 +133,67 @@ def _offset(tz: ZoneInfo, epoch: int) -> timedelta:
 
 def sales_days_sql(tz: ZoneInfo, lo: datetime, hi: datetime, *, fresh: bool = False) -> str:
     """Day buckets of the three sales families and hour buckets of the chain family for local days
-    [%(lo)s, %(day_hi_at)s), from one scan of the raw rows (GROUPING SETS), in one statement.
+    [%(lo)s, %(day_hi_at)s) (%(first_day)s..%(last_day)s), reading every raw row once, in one statement.
+
+    A calendar of the local days drives the scan: for each day, that day's rows (through the sold_at
+    index) feed three small hash tables, GROUPING SETS (device), (product), (hour). Grouping a day at
+    a time keeps the hash tables small enough to stay in the CPU cache whatever the history (and the
+    memory bounded), needs no per-row local-day expression, and gives the planner exact group
+    estimates, so it hashes instead of sorting. The chain's day buckets are the sums of its hour
+    buckets (an hour lies in one local day). `fresh` (a full rebuild into emptied tables): plain inserts.
 
     Parameters: tz, lo/day_hi_at (the instants the first and the day after the last day start), hi
     (the end of the rows to read, already capped at the watermark), ingested (the ingestion mark).
     """
-    day_label, hour_start = local_time_exprs(tz, lo, hi)
-    day_bounds = (
-        "(x.d::timestamp AT TIME ZONE %(tz)s) AS starts_at, ((x.d + 1)::timestamp AT TIME ZONE %(tz)s) AS ends_at,"
-        " x.d AS local_date, 0 AS local_hour"
-    )
-    sums = "SUM(x.amount) AS revenue, SUM(x.quantity) AS units, SUM(x.transactions) AS transactions"
+    _, hour_start = local_time_exprs(tz, lo, hi)
+    # Bucket bounds from the calendar, not two time zone conversions per bucket row.
+    day_bounds = "c.starts_at, c.ends_at, x.d AS local_date, 0 AS local_hour"
     ctes = [
-        f"""
-    raw AS MATERIALIZED (
-        SELECT (y.dl AT TIME ZONE 'UTC')::date AS d, y.h, y.device_id, y.product_id, y.g, y.revenue, y.units, y.transactions
-        FROM (
-            SELECT x.dl, x.h, x.device_id, x.product_id, GROUPING(x.device_id, x.product_id, x.h) AS g, {sums}
-            FROM (
-                SELECT {day_label} AS dl, {hour_start} AS h, s.device_id, s.product_id, s.amount, s.quantity, s.transactions
-                FROM fleet_sale s
-                WHERE s.sold_at >= %(lo)s AND s.sold_at < %(hi)s AND s.ingested_at < %(ingested)s
-            ) AS x
-            GROUP BY GROUPING SETS ((x.dl), (x.dl, x.device_id), (x.dl, x.product_id), (x.dl, x.h))
-        ) AS y
+        """
+    days AS MATERIALIZED (
+        SELECT d::date AS d, (d::timestamp AT TIME ZONE %(tz)s) AS starts_at,
+               ((d + interval '1 day')::timestamp AT TIME ZONE %(tz)s) AS ends_at
+        FROM generate_series(%(first_day)s::date, %(last_day)s::date, interval '1 day') AS d
     )""",
         f"""
-    chain_day AS (SELECT 'day' AS grain, {day_bounds}, revenue, units, transactions FROM raw AS x WHERE g = 7)""",
+    raw AS MATERIALIZED (
+        SELECT c.d, y.h, y.device_id, y.product_id, y.g, y.revenue, y.units, y.transactions
+        FROM days AS c
+        CROSS JOIN LATERAL (
+            SELECT s.device_id, s.product_id, {hour_start} AS h, GROUPING(s.device_id, s.product_id, {hour_start}) AS g,
+                   SUM(s.amount) AS revenue, SUM(s.quantity) AS units, SUM(s.transactions) AS transactions
+            FROM fleet_sale s
+            WHERE s.sold_at >= c.starts_at AND s.sold_at < c.ends_at
+              AND s.sold_at >= %(lo)s AND s.sold_at < %(hi)s AND s.ingested_at < %(ingested)s
+            GROUP BY GROUPING SETS ((s.device_id), (s.product_id), ({hour_start}))
+        ) AS y
+    )""",
         """
-    chain_hour AS (
+    chain_hour AS MATERIALIZED (
         SELECT 'hour' AS grain, x.h AS starts_at, x.h + interval '1 hour' AS ends_at,
                (x.h AT TIME ZONE %(tz)s)::date AS local_date, extract(hour FROM x.h AT TIME ZONE %(tz)s)::int AS local_hour,
                revenue, units, transactions
         FROM raw AS x WHERE g = 6
     )""",
         f"""
-    device_day AS (SELECT 'day' AS grain, {day_bounds}, device_id, revenue, units, transactions FROM raw AS x WHERE g = 3)""",
+    chain_day AS (
+        SELECT 'day' AS grain, {day_bounds}, x.revenue, x.units, x.transactions
+        FROM (
+            SELECT local_date AS d, SUM(revenue) AS revenue, SUM(units) AS units, SUM(transactions) AS transactions
+            FROM chain_hour GROUP BY local_date
+        ) AS x
+        JOIN days AS c ON c.d = x.d
+    )""",
         f"""
-    product_day AS (SELECT 'day' AS grain, {day_bounds}, product_id, revenue, units, transactions FROM raw AS x WHERE g = 5)""",
+    device_day AS (
+        SELECT 'day' AS grain, {day_bounds}, x.device_id, x.revenue, x.units, x.transactions
+        FROM raw AS x JOIN days AS c ON c.d = x.d WHERE x.g = 3
+    )""",
+        f"""
+    product_day AS (
+        SELECT 'day' AS grain, {day_bounds}, x.product_id, x.revenue, x.units, x.transactions
+        FROM raw AS x JOIN days AS c ON c.d = x.d WHERE x.g = 5
+    )""",
         _upsert_and_prune(SALES_CHAIN, fresh=fresh, name="cd", source="chain_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
         _upsert_and_prune(SALES_CHAIN, fresh=fresh, name="ch", source="chain_hour", grain="hour", lo="%(lo)s", hi="%(day_hi_at)s"),
         _upsert_and_prune(SALES_DEVICE, fresh=fresh, name="dd", source="device_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
@@ -178,44 +201,6 @@ def sales_days_sql(tz: ZoneInfo, lo: datetime, hi: datetime, *, fresh: bool = Fa
     ]
     counts = ", ".join(f"(SELECT count(*) FROM {n}_up) + (SELECT count(*) FROM {n}_del)" for n in ("cd", "ch", "dd", "pd"))
     return "WITH " + ",".join(ctes) + f"\nSELECT {counts}"
-
-
-def sales_days_fresh_sqls(tz: ZoneInfo, lo: datetime, hi: datetime) -> list[str]:
-    """The same buckets as sales_days_sql for emptied tables (a full rebuild): one plain hash GROUP BY
-    and INSERT per family, which PostgreSQL runs faster than one pass over four grouping sets (those
-    sort the raw rows once the hash tables outgrow memory). Chain days come from the device days."""
-    day_label, hour_start = local_time_exprs(tz, lo, hi)
-    where = "s.sold_at >= %(lo)s AND s.sold_at < %(hi)s AND s.ingested_at < %(ingested)s"
-    sums = "SUM(s.amount) AS revenue, SUM(s.quantity) AS units, SUM(s.transactions) AS transactions"
-    statements = []
-    for family, dim in ((SALES_DEVICE, "device_id"), (SALES_PRODUCT, "product_id")):
-        # Bucket bounds per day from a small calendar, not a time zone conversion per bucket row.
-        statements.append(f"""
-        WITH days AS (
-            SELECT d::date AS d, (d::timestamp AT TIME ZONE %(tz)s) AS starts_at,
-                   ((d + interval '1 day')::timestamp AT TIME ZONE %(tz)s) AS ends_at
-            FROM generate_series(%(first_day)s::date, %(last_day)s::date, interval '1 day') AS d
-        )
-        INSERT INTO {family.table} (grain, starts_at, ends_at, local_date, local_hour, {dim}, revenue, units, transactions)
-        SELECT 'day', days.starts_at, days.ends_at, x.d, 0, x.{dim}, x.revenue, x.units, x.transactions
-        FROM (
-            SELECT (g.dl AT TIME ZONE 'UTC')::date AS d, g.{dim}, g.revenue, g.units, g.transactions
-            FROM (SELECT {day_label} AS dl, s.{dim}, {sums} FROM fleet_sale s WHERE {where} GROUP BY 1, 2) AS g
-        ) AS x
-        JOIN days ON days.d = x.d
-        ORDER BY x.d, x.{dim}""")
-    statements.append(f"""
-        INSERT INTO {SALES_CHAIN.table} (grain, starts_at, ends_at, local_date, local_hour, revenue, units, transactions)
-        SELECT 'hour', x.h, x.h + interval '1 hour', (x.h AT TIME ZONE %(tz)s)::date,
-               extract(hour FROM x.h AT TIME ZONE %(tz)s)::int, x.revenue, x.units, x.transactions
-        FROM (SELECT {hour_start} AS h, {sums} FROM fleet_sale s WHERE {where} GROUP BY 1) AS x
-        ORDER BY x.h""")
-    statements.append(f"""
-        INSERT INTO {SALES_CHAIN.table} (grain, starts_at, ends_at, local_date, local_hour, revenue, units, transactions)
-        SELECT 'day', min(starts_at), min(ends_at), local_date, 0, SUM(revenue), SUM(units), SUM(transactions)
-        FROM {SALES_DEVICE.table} WHERE grain = 'day' AND starts_at >= %(lo)s AND starts_at < %(day_hi_at)s
-        GROUP BY local_date ORDER BY local_date""")
-    return statements
 
 
 def bookings_days_sql(*, fresh: bool = False) -> str:
@@ -259,6 +244,35 @@ def coarse_sql(family: Family, grain: str, *, fresh: bool = False) -> str:
     )"""
     body = _upsert_and_prune(family, fresh=fresh, name="c", source="coarse", grain=grain, lo="%(coarse_lo_at)s", hi="%(coarse_hi_at)s")
     return f"WITH {source},{body}\nSELECT (SELECT count(*) FROM c_up) + (SELECT count(*) FROM c_del)"
+
+
+def coarse_fresh_sql(family: Family) -> str:
+    """Week AND month buckets of `family` from all its day buckets, in one pass over them (GROUPING SETS);
+    for a full rebuild into emptied tables, after the day buckets."""
+    dims = "".join(f", t.{d}" for d in family.dims)
+    sums = ", ".join(f"SUM(t.{m}) AS {m}" for m in family.metrics)
+    columns = ("grain", "starts_at", "ends_at", "local_date", "local_hour", *family.dims, *family.metrics)
+    return f"""
+    WITH coarse AS (
+        SELECT date_trunc('week', t.local_date)::date AS w, date_trunc('month', t.local_date)::date AS m{dims}, {sums}
+        FROM {family.table} AS t
+        WHERE t.grain = 'day'
+        GROUP BY GROUPING SETS ((1{dims}), (2{dims}))
+    ),
+    rows AS (
+        SELECT CASE WHEN x.w IS NULL THEN 'month' ELSE 'week' END AS grain, coalesce(x.w, x.m) AS b,
+               CASE WHEN x.w IS NULL THEN interval '1 month' ELSE interval '7 days' END AS step,
+               {", ".join((*(f"x.{d}" for d in family.dims), *(f"x.{m}" for m in family.metrics)))}
+        FROM coarse AS x
+    ),
+    c_up AS (
+        INSERT INTO {family.table} ({", ".join(columns)})
+        SELECT grain, (b::timestamp AT TIME ZONE %(tz)s), ((b + step)::timestamp AT TIME ZONE %(tz)s), b, 0,
+               {", ".join((*family.dims, *family.metrics))}
+        FROM rows ORDER BY grain, b
+        RETURNING 1
+    )
+    SELECT count(*) FROM c_up"""
 
 
 def _day_ranges_sql(count: int, alias: str = "") -> str:

@@ -4,7 +4,7 @@ from ingestion, every job run twice changes nothing, the raw fallback, and the r
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from decimal import Decimal
 from io import StringIO
 from typing import Any
@@ -198,3 +198,45 @@ def test_cached_buckets_never_mix_with_another_jobs_watermark(in_chain_a: Any) -
     rows = sales_by_rollup(period=period, tz=tz, filters=Filters(), by=[], mark=stale)
     assert rows is not None and rows[0]["revenue"] == Decimal("5.0000")
     assert sales_totals(period=period).revenue == Decimal("5.00")
+
+
+def test_single_transaction_rebuild_equals_the_raw_rows_across_dst_changes(in_chain_a: Any) -> None:
+    """The rebuild groups a local day at a time (a calendar of days drives the scan): every day, hour,
+    device and product bucket equals a straight aggregation of the raw rows, on the 23- and 25-hour days
+    too, and every week and month is the sum of its days."""
+    from analytics.rollups.services import rollup_rebuild_all_at_once
+    from tests.analytics.rollup_support import assert_coarse_match_days, expected, local
+
+    tz = in_chain_a.chain.tz
+    catalog = make_catalog()
+    rows = []
+    for day in (date(2026, 3, 28), date(2026, 3, 29), date(2026, 3, 30), date(2026, 10, 24), date(2026, 10, 25)):
+        start = local(tz, day) - timedelta(hours=3)  # from before the local midnight through the next day
+        rows.extend(
+            SaleRow(sold_at=start + timedelta(minutes=37 * i), device=i % 3, product=(i // 2) % 3, quantity=1 + i % 2,
+                    amount=Decimal(i % 7) + Decimal("0.0125"), transactions=1 + i % 3, ingested_at=start)
+            for i in range(60)
+        )
+    add_sales(catalog, rows)
+    report = rollup_rebuild_all_at_once()
+    assert report.changed_rows > 0
+    first, last = date(2026, 3, 1), date(2026, 11, 30)
+    devices = {i: device.pk for i, device in enumerate(catalog.devices)}
+    products = {i: product.pk for i, product in enumerate(catalog.products)}
+
+    def buckets(table: str, grain: str, key: str) -> dict[Any, tuple[Decimal, int, int]]:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {key}, revenue, units, transactions FROM analytics_{table} WHERE grain = %s", [grain])
+            return {(row[0] if len(row) == 4 else tuple(row[:-3])): tuple(row[-3:]) for row in cursor.fetchall()}
+
+    assert buckets("saleschainrollup", "day", "local_date") == expected(rows, tz, first, last, lambda r, at: at.date())
+    assert buckets("saleschainrollup", "hour", "starts_at") == expected(
+        rows, tz, first, last, lambda r, at: r.sold_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    )
+    assert buckets("salesdevicerollup", "day", "local_date, device_id") == expected(
+        rows, tz, first, last, lambda r, at: (at.date(), devices[r.device])
+    )
+    assert buckets("salesproductrollup", "day", "local_date, product_id") == expected(
+        rows, tz, first, last, lambda r, at: (at.date(), products[r.product])
+    )
+    assert_coarse_match_days()
