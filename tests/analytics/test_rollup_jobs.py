@@ -209,7 +209,7 @@ def test_single_transaction_rebuild_equals_the_raw_rows_across_dst_changes(in_ch
 
     tz = in_chain_a.chain.tz
     catalog = make_catalog()
-    rows = []
+    rows: list[SaleRow] = []
     for day in (date(2026, 3, 28), date(2026, 3, 29), date(2026, 3, 30), date(2026, 10, 24), date(2026, 10, 25)):
         start = local(tz, day) - timedelta(hours=3)  # from before the local midnight through the next day
         rows.extend(
