@@ -175,6 +175,7 @@ def _to_money(scaled: int) -> Decimal:
 def _raw_grouped(
     name: str, *, period: Period, filters: Filters, select: str, group: str, width: int,
     sums: dict[str, int], extra_params: dict[str, Any] | None = None, text_key: bool = False,
+    mark: Watermark | None = None, full_read: Callable[[], list[npt.NDArray[Any]]] | None = None,
 ) -> list[npt.NDArray[Any]]:
     """`select` (`group` keys first, then integer sums) over the raw rows of `period`, grouped by `group`.
 
@@ -184,7 +185,8 @@ def _raw_grouped(
     the marks, only the rows between the old and the new marks are read and added (an hour of rows, not the
     range), and the result is used only if its totals equal the rollup buckets' (`sums` names the columns holding
     revenue, units, transactions): a change no mark or reported range shows (a restore, a regenerated chain)
-    reads the range in full again. Without a watermark everything is live.
+    reads the range in full again. Without a watermark everything is live. `full_read` reads the stable part in
+    full some other way (from rollup buckets, which hold exactly those rows); `mark` is the watermark to use.
     """
     chain = current_chain()
     lo, hi = period.bounds(chain.tz)
@@ -199,7 +201,7 @@ def _raw_grouped(
         )
         return _columns(sql, params, width, text_key=text_key)
 
-    mark = watermark()
+    mark = mark or watermark()
     if mark is None:
         return read("s.sold_at >= %(range_lo)s AND s.sold_at < %(range_hi)s")
     live_clauses = _live_clauses(mark, params)
@@ -222,7 +224,7 @@ def _raw_grouped(
             )
 
         params.update(stable_hi=min(hi, mark.covered_until), i=mark.ingested_until)
-        parts.append(_stable_part(name, read, params, filters, select, group, keys, width, mark, agrees))
+        parts.append(_stable_part(name, read, params, filters, select, group, keys, width, mark, agrees, full_read))
     return _sum_by_keys(parts, keys=keys, width=width)
 
 
@@ -251,6 +253,7 @@ def _stable_part(
     width: int,
     mark: Watermark,
     agrees: Callable[[list[npt.NDArray[Any]]], bool],
+    full_read: Callable[[], list[npt.NDArray[Any]]] | None = None,
 ) -> list[npt.NDArray[Any]]:
     """The raw rows of [range_lo, stable_hi) ingested before i, grouped: from the cache, advanced, or read in full."""
     question = {k: v for k, v in params.items() if k not in ("stable_hi", "i", "tail_lo", "late_hi", "late_i")}
@@ -279,7 +282,10 @@ def _stable_part(
             if agrees(columns):
                 keep(columns)
                 return columns
-    columns = read("s.sold_at >= %(range_lo)s AND s.sold_at < %(stable_hi)s AND s.ingested_at < %(i)s")
+    if full_read is not None:
+        columns = full_read()
+    else:
+        columns = read("s.sold_at >= %(range_lo)s AND s.sold_at < %(stable_hi)s AND s.ingested_at < %(i)s")
     if mark.version is not None and (hit is None or (hit["stable_hi"] <= stable_hi and hit["i"] <= ingested)):
         keep(columns)  # never back to older marks
     return columns
@@ -340,53 +346,54 @@ def slot_revenue(*, period: Period, filters: Filters) -> list[dict[str, Any]]:
     ]
 
 
+class _BucketsMoved(Exception):
+    """A rollup job committed between reading the watermark and reading the buckets."""
+
+
 def device_daily_revenue(*, period: Period, filters: Filters) -> pd.DataFrame:
     """Each device's revenue per local day of `period`, for the days it sold: columns device_id (int64),
     day (int64, days since period.start), revenue (int64, exact, in 1/10,000 of the currency).
 
-    What sales_by(by=["device", "day"]) answers, without 60,000 dicts: the (day, device) buckets before the
-    watermark, read once per rollup version and cached as arrays, plus the live delta from raw rows.
-    A category filter (no rollup carries devices and products together) or a chain without rollups reads
-    raw rows (the part before the marks cached the same way).
+    What sales_by(by=["device", "day"]) answers, without 60,000 dicts: the part before the rollup marks read
+    from the (day, device) buckets, cached and advanced with the marks like the raw stable parts (see
+    _raw_grouped), plus the live delta from raw rows. A category filter (no rollup carries devices and products
+    together) reads raw rows.
     """
     chain = current_chain()
     local = {"start": period.start, "tz": chain.time_zone}
     select = f"s.device_id, ((s.sold_at AT TIME ZONE %(tz)s)::date - %(start)s::date)::bigint, {_scaled_money('s.amount')}"
-    columns: list[npt.NDArray[Any]] | None = None
-    if not (filters.categories or filters.resources or filters.resource_types):
-        for attempt in range(3):
-            mark = watermark(fresh=attempt > 0)  # after a race, the watermark of the job that committed
-            if mark is None:
-                break
-            buckets = _device_day_buckets(period, mark, filters, local)
-            if buckets is None:
-                continue  # a rollup job committed meanwhile: read again from its watermark
-            lo, hi = period.bounds(chain.tz)
-            where, params = _sales_clauses(filters)
-            params.update(local, range_lo=lo, range_hi=hi)
-            parts = [buckets]
-            live = _live_clauses(mark, params)
-            if live:
-                live_sql = " UNION ALL ".join(
-                    f"SELECT {select} FROM fleet_sale s{_sales_joins(filters)} WHERE {branch}{where} GROUP BY 1, 2"
-                    for branch in live
-                )
-                parts.append(_int_columns(live_sql, params, 3))
-            columns = _sum_by_keys(parts, keys=2, width=3)
-            break
-    if columns is None:
-        columns = _raw_grouped(
-            "device-days", period=period, filters=filters, width=3, group="1, 2", select=select,
-            extra_params=local, sums={"revenue": 2},
-        )
+    read_buckets = not (filters.categories or filters.resources or filters.resource_types)
+    for attempt in range(3):
+        mark = watermark(fresh=attempt > 0)  # after a race, the watermark of the job that committed
+        full_read = None
+        if read_buckets and mark is not None:
+
+            def full_read(mark: Watermark = mark) -> list[npt.NDArray[Any]]:
+                buckets = _device_day_buckets(period, mark, filters, local)
+                if buckets is None:
+                    raise _BucketsMoved
+                return buckets
+
+        try:
+            columns = _raw_grouped(
+                "device-days", period=period, filters=filters, width=3, group="1, 2", select=select,
+                extra_params=local, sums={"revenue": 2}, mark=mark, full_read=full_read,
+            )
+        except _BucketsMoved:
+            continue
+        return pd.DataFrame({"device_id": columns[0], "day": columns[1], "revenue": columns[2]})
+    columns = _raw_grouped(
+        "device-days-raw", period=period, filters=filters, width=3, group="1, 2", select=select,
+        extra_params=local, sums={"revenue": 2},
+    )
     return pd.DataFrame({"device_id": columns[0], "day": columns[1], "revenue": columns[2]})
 
 
 def _device_day_buckets(
     period: Period, mark: Watermark, filters: Filters, local: dict[str, Any]
 ) -> list[IntArray] | None:
-    """The (device, day) buckets of `period` before W, as arrays, cached per rollup version; None when a rollup job
-    committed after `mark` was read (the buckets then hold rows the live delta of `mark` also counts)."""
+    """The (device, day) buckets of `period` before W, as arrays; None when a rollup job committed after `mark`
+    was read (the buckets then hold rows the live delta of `mark` also counts)."""
     chain = current_chain()
     bucket_params: dict[str, Any] = {
         "start": local["start"], "starts": [local_midnight(day, chain.tz) for day in period.dates()], "w": mark.covered_until,
@@ -409,14 +416,6 @@ def _device_day_buckets(
         FROM analytics_salesdevicerollup r{joins}
         WHERE r.grain = 'day' AND r.starts_at = ANY(%(starts)s) AND r.starts_at < %(w)s{device_where}
     """
-    key = None
-    if mark.version is not None:
-        digest = hashlib.sha256(repr((sql, sorted(bucket_params.items()))).encode()).hexdigest()[:32]
-        key = f"analytics-buckets:device-days:{mark.version}:{digest}"
-    if key is not None:
-        hit = cache.get(key)
-        if hit is not None:
-            return list(hit)
     with connection.cursor() as cursor:
         # The statement reads the version itself, so the rows are known to belong to `mark`.
         cursor.execute(
@@ -434,10 +433,7 @@ def _device_day_buckets(
     if version != mark.version:
         return None
     matrix = np.array(rows, dtype=np.int64).reshape(len(rows), 4)
-    columns = [np.ascontiguousarray(matrix[:, i]) for i in (1, 2, 3)]
-    if key is not None:
-        cache.set(key, columns, STABLE_CACHE_SECONDS)
-    return columns
+    return [np.ascontiguousarray(matrix[:, i]) for i in (1, 2, 3)]
 
 
 def basket_items(*, period: Period, filters: Filters, max_rows: int = 2_000_000) -> list[tuple[str, int]]:
