@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -15,8 +14,11 @@ from fleet.services.files import TableSource, json_rows_source, table_read
 from fleet.services.reports import FileRejected, ImportReport
 from fleet.services.staging import (
     Check,
+    FastInsert,
     ImportSpec,
+    Insert,
     Progress,
+    Written,
     customers_upsert,
     decimal_between,
     fast_choice,
@@ -24,11 +26,13 @@ from fleet.services.staging import (
     fast_integer,
     fast_text,
     fast_timestamp,
+    fast_timestamp_shape,
     import_table,
     integer_between,
     lit,
     max_length,
     one_of,
+    prove_keys_unique,
     required,
     timestamp_with_offset,
     v,
@@ -91,30 +95,36 @@ def bulk_rebuild_min_rows() -> int:
     return int(getattr(settings, "CVD_BULK_REBUILD_MIN_ROWS", 200_000))
 
 
-def _bulk_indexes_drop(cursor: CursorWrapper, stage: str) -> list[str]:
-    """For a file at least as big as the sales table (an initial load, a backfill), drop its indexes.
+def _bulk_mode(cursor: CursorWrapper, rows: int) -> bool:
+    """For a file at least as big as the sales table (an initial load, a backfill), lock the table.
 
-    Maintaining eight B-trees row by row costs about three times what the rows themselves cost;
-    building them afresh after the insert is a sort each. The price is an ACCESS EXCLUSIVE lock on
-    the chain's sales table until the import commits (readers of this chain wait; other chains are
-    other schemas). Everything happens in the import's transaction: a failure restores the indexes.
-    Returns the statements that recreate what was dropped (empty: normal mode).
+    Maintaining eight B-trees row by row (the primary key among them) costs more than the rows
+    themselves; building them afresh after the insert is a sort each. The price is an ACCESS EXCLUSIVE
+    lock on the chain's sales table until the import commits (readers of this chain wait; other chains
+    are other schemas). Everything happens in the import's transaction: a failure restores the indexes.
     """
-    cursor.execute(f"SELECT count(*) FROM {stage}")
-    rows = int(cursor.fetchone()[0])
     if rows < bulk_rebuild_min_rows():
-        return []
+        return False
     cursor.execute("SELECT count(*) FROM (SELECT 1 FROM fleet_sale LIMIT %s) x", [rows])
     if int(cursor.fetchone()[0]) >= rows:
-        return []
+        return False
     cursor.execute("LOCK TABLE fleet_sale IN ACCESS EXCLUSIVE MODE")
+    return True
+
+
+def _bulk_indexes_drop(cursor: CursorWrapper) -> list[str]:
+    """Drop every index of the locked sales table; returns the statements that recreate them.
+
+    A primary key or unique constraint that a foreign key points at stays (none does today).
+    """
     cursor.execute(
         """
-        SELECT 'constraint', conname, pg_get_constraintdef(oid) FROM pg_constraint
-        WHERE conrelid = 'fleet_sale'::regclass AND contype = 'u'
+        SELECT 'constraint', c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c
+        WHERE c.conrelid = 'fleet_sale'::regclass AND c.contype IN ('p', 'u')
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid)
         UNION ALL
         SELECT 'index', i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-        WHERE x.indrelid = 'fleet_sale'::regclass AND NOT x.indisprimary
+        WHERE x.indrelid = 'fleet_sale'::regclass
           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
         """
     )
@@ -137,13 +147,14 @@ def _bulk_indexes_restore(cursor: CursorWrapper, statements: list[str]) -> None:
         cursor.execute(statement)
 
 
-def _insert_sales(source: str) -> Any:
-    def insert(cursor: CursorWrapper, stage: str, has_repeats: bool) -> tuple[int, datetime | None, datetime | None]:
+def _insert_sales(source: str) -> Insert:
+    def insert(cursor: CursorWrapper, stage: str, has_repeats: bool) -> Written:
         # Customers first, so the sales can point at them.
         customers_upsert(cursor, stage, f"{v('sold_at')}::timestamptz")
         distinct = f"DISTINCT ON ({v('transaction_id')})" if has_repeats else ""
         order = f"ORDER BY {v('transaction_id')}, s.row_no" if has_repeats else ""
-        rebuilt = _bulk_indexes_drop(cursor, stage)
+        cursor.execute(f"SELECT count(*) FROM {stage}")
+        rebuilt = _bulk_indexes_drop(cursor) if _bulk_mode(cursor, int(cursor.fetchone()[0])) else []
         # In bulk mode the table is locked against other writers and the ids were checked against it,
         # so a conflict cannot happen; ON CONFLICT needs the unique index that is being rebuilt.
         on_conflict = "" if rebuilt else "ON CONFLICT (external_id) DO NOTHING"
@@ -179,6 +190,100 @@ def _insert_sales(source: str) -> Any:
     return insert
 
 
+_PAYMENT_METHODS = tuple(choice.value for choice in Sale.PaymentMethod)
+
+
+def _fast_insert_sales(source: str) -> FastInsert:
+    """Validate and write a well-formed file in one INSERT (run_import falls back to the detailed path on any error).
+
+    Every row of the file goes through the checks, duplicates of stored sales included: a row that fails
+    one gets a NULL external_id, which never matches a stored id and so reaches the insert, where the
+    NOT NULL constraint aborts the statement. Values the checks do not look at are guarded by the columns
+    themselves (a cast that fails, a text longer than its varchar). The checks are the `fast_ok` ones of
+    `sales_spec` (sufficient conditions for every detailed check), each typed value computed once:
+    the subquery fenced by OFFSET 0 parses a timestamp a single time for the check and the row.
+    """
+
+    def fast(cursor: CursorWrapper, stage: str, rows: int, last_row: int) -> Written:
+        bulk = _bulk_mode(cursor, rows)
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM fleet_sale)")
+        fresh = not cursor.fetchone()[0]
+        if not fresh:
+            # Stored ids are filtered out below, so the unique index on fleet_sale cannot see a repeat
+            # of a stored id inside the file: prove the file's ids unique first (IntegrityError: fall back).
+            prove_keys_unique(cursor, sales_spec(), stage)
+        # Into an empty table every row is new and a repeated id trips the unique index (or its rebuild).
+        customers_upsert(cursor, stage, f"{v('sold_at')}::timestamptz")
+        rebuilt = _bulk_indexes_drop(cursor) if bulk else []
+        if bulk:
+            # Under the ACCESS EXCLUSIVE lock nobody else draws from the sequence: reserve one id per
+            # row number at once instead of a nextval() per row.
+            cursor.execute("SELECT pg_get_serial_sequence('fleet_sale', 'id')")
+            sequence = cursor.fetchone()[0]
+            cursor.execute("SELECT nextval(%s)", [sequence])
+            first = int(cursor.fetchone()[0])
+            cursor.execute("SELECT setval(%s, %s)", [sequence, first + last_row - 1])
+            id_column, id_value = "id, ", f"{first - 1} + u.row_no, "
+        else:
+            id_column = id_value = ""
+        existing = "" if fresh else "WHERE NOT EXISTS (SELECT 1 FROM fleet_sale x WHERE x.external_id = u.external_id)"
+        on_conflict = "" if fresh or bulk else "ON CONFLICT (external_id) DO NOTHING"
+        shaped = fast_timestamp_shape("sold_at")
+        methods = ", ".join(lit(method) for method in _PAYMENT_METHODS)
+        cursor.execute(
+            f"""
+            INSERT INTO fleet_sale ({id_column}external_id, sold_at, device_id, product_id, slot_code, quantity, amount,
+                                    transactions, payment_method, customer_id, source, dex_read_id, ingested_at)
+            SELECT {id_value}u.external_id, u.sold_at, u.device_id, u.product_id, u.slot, u.quantity, u.amount, 1,
+                   u.payment_method, u.customer_id, {lit(source)}, NULL, now()
+            FROM (
+                SELECT t.row_no, t.sold_at, t.slot, t.quantity, t.amount, t.payment_method,
+                       d.id AS device_id, p.id AS product_id, c.id AS customer_id,
+                       CASE WHEN t.shaped AND t.sold_at >= '2000-01-01T00:00:00Z' AND t.sold_at <= now() + interval '1 day'
+                                 AND t.quantity BETWEEN 1 AND {max_sale_quantity()}
+                                 AND t.amount BETWEEN 0 AND {max_sale_amount()} AND scale(t.amount) <= 4
+                                 AND t.payment_method IN ('', {methods})
+                                 AND length(t.transaction_id) <= 100 AND length(t.slot) <= 20
+                                 AND d.id IS NOT NULL AND p.id IS NOT NULL AND (t.customer IS NULL OR c.id IS NOT NULL)
+                            THEN t.transaction_id END AS external_id
+                FROM (
+                    SELECT s.row_no, {v('transaction_id')} AS transaction_id,
+                           {v('sold_at')}::timestamptz AS sold_at, {shaped} AS shaped,
+                           CASE WHEN translate(s.quantity, '0123456789', '') = '' AND length(s.quantity) BETWEEN 1 AND 9
+                                THEN s.quantity::integer END AS quantity,
+                           CASE WHEN translate(s.amount, '0123456789.', '') = '' AND length(s.amount) <= 30
+                                THEN s.amount::numeric END AS amount,
+                           CASE WHEN s.payment_method IS NULL THEN ''
+                                WHEN s.payment_method IN ({methods}) THEN s.payment_method
+                                ELSE coalesce(lower({v('payment_method')}), '') END AS payment_method,
+                           coalesce({v('slot')}, '') AS slot, {v('device')} AS device, {v('product')} AS product,
+                           {v('customer')} AS customer
+                    FROM {stage} s
+                    OFFSET 0
+                ) t
+                LEFT JOIN fleet_device d ON d.asset = t.device
+                LEFT JOIN fleet_product p ON p.sku = t.product
+                LEFT JOIN fleet_customer c ON c.external_ref = t.customer
+                {"OFFSET 0" if existing else ""}
+            ) u
+            {existing}
+            {on_conflict}
+            """
+        )
+        created = cursor.rowcount
+        _bulk_indexes_restore(cursor, rebuilt)
+        if created == 0:
+            return 0, None, None
+        # What was written, or wider (never narrower): in bulk mode the rebuilt sold_at index answers at
+        # once; otherwise this transaction's rows are found through the ingested_at index.
+        where = "" if bulk else "WHERE ingested_at = now()"
+        cursor.execute(f"SELECT min(sold_at), max(sold_at) FROM fleet_sale {where}")
+        starts_at, ends_at = cursor.fetchone()
+        return created, starts_at, ends_at
+
+    return fast
+
+
 def _import(
     *, source_table: TableSource, report: ImportReport, source: str, progress: Progress | None,
     structural_problems: Sequence[tuple[int, str, str]] = (),
@@ -188,6 +293,7 @@ def _import(
         source=source_table,
         report=report,
         insert=_insert_sales(source),
+        fast=_fast_insert_sales(source),
         sender=Sale,
         progress=progress,
         structural_problems=structural_problems,
