@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -44,9 +45,6 @@ def _asset_sales(
     totals = {row["device"]: row for row in sales_by(period=period, filters=filters, by=["device"])} if has_sales else {}
     # (device, day offset, revenue in 1/10,000) as arrays: 60,000 rows at 2,000 devices × 30 days, no dicts.
     daily = device_daily_revenue(period=period, filters=filters) if has_sales else None
-    best_sellers = (
-        device_top_products(period=period, filters=filters, top=TOP_PRODUCTS) if has_sales and top_products else {}
-    )
 
     if filters.categories:
         # "Devices selling this category": a category narrows the fleet to the machines that sold it.
@@ -91,6 +89,14 @@ def _asset_sales(
     days = list(period.dates())
     scores = device_performance_scores(frame[["device_id", "asset_number", "revenue", "units"]], daily_frame, days)
     benchmarks = fleet_benchmarks(frame, period.days)
+
+    best_sellers: dict[int, list[dict[str, Any]]] = {}
+    if has_sales and top_products:
+        scope = filters
+        if limit is not None and limit < len(scores):
+            # A page of the ranking: only its devices' best sellers are read (a device's list ignores the others).
+            scope = replace(filters, devices=tuple(int(i) for i in scores["device_id"].head(limit)))
+        best_sellers = device_top_products(period=period, filters=scope, top=TOP_PRODUCTS)
 
     by_id = {d["id"]: d for d in devices}
     series: dict[int, dict[Any, Decimal]] = {}

@@ -258,3 +258,18 @@ def test_a_cached_stable_part_of_other_rows_is_never_advanced(catalog: Catalog) 
     _add(catalog, [SaleRow(**{**r.__dict__, "ingested_at": now - timedelta(days=60)}) for r in _rows(rng, now, 150)])
     rollup_hourly()
     _check_all(period, NO_FILTERS)
+
+
+def test_a_page_of_asset_sales_reads_only_its_devices_best_sellers(catalog: Catalog) -> None:
+    rng = random.Random(31)
+    now = timezone.now()
+    _add(catalog, [SaleRow(**{**r.__dict__, "ingested_at": now - timedelta(days=60)}) for r in _rows(rng, now, 300)])
+    rollup_hourly()
+    period = Period.last_days(30, local_today())
+    category = catalog.products[1].category_id
+    assert category is not None
+    for filters in (NO_FILTERS, Filters(categories=(category,)), Filters(locations=(catalog.locations[0].id,))):
+        everything = asset_sales(period=period, filters=filters)["devices"]
+        page = asset_sales(period=period, filters=filters, limit=2)["devices"]
+        assert page == everything[:2]
+        assert any(row["top_products"] for row in page)
