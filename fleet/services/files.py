@@ -44,6 +44,9 @@ class TableSource:
     text: str | None = None  # the decoded CSV (for the row-by-row fallback)
     rows: Iterator[Sequence[Any]] | None = None  # XLSX or JSON rows, values already text or None
     kind: str = "csv"
+    # True when no cell can begin or end with a space (see csv_unpadded): the import may then use the
+    # staged values as they are instead of trimming every one.
+    unpadded: bool = False
 
     def iter_rows(self) -> Iterator[tuple[int, list[str | None]]]:
         """(row number from 1, values) of every data row; blank lines keep their number but are skipped."""
@@ -83,6 +86,31 @@ def cell_text(value: Any) -> str | None:
     return str(value)
 
 
+# A CSV cell begins after a comma, a line end or its opening quote and ends before a comma, a line end,
+# its closing quote or the end of the data: a space next to one of those is a (possibly) padded cell.
+_CELL_EDGES = frozenset(b',\r\n"')
+_MAX_SPACES_LOOKED_AT = 100_000
+
+
+def csv_unpadded(body: bytes) -> bool:
+    """True when no cell of a CSV body begins or ends with a space (conservative: may say False wrongly, never True).
+
+    Looks only at the spaces (a file without any is answered by one scan of a few milliseconds); a body
+    with very many spaces is simply called padded. Far cheaper than trimming every staged value in the
+    database (0.7 s per million rows for the five text columns of a sales file).
+    """
+    position = body.find(b" ")
+    looked_at = 0
+    while position != -1:
+        looked_at += 1
+        if looked_at > _MAX_SPACES_LOOKED_AT or position == 0 or position == len(body) - 1:
+            return False
+        if body[position - 1] in _CELL_EDGES or body[position + 1] in _CELL_EDGES:
+            return False
+        position = body.find(b" ", position + 1)
+    return True
+
+
 def table_read(*, data: bytes, file_name: str) -> TableSource:
     """Open a CSV or XLSX file; raise FileRejected when it cannot be read at all."""
     if data.startswith(_ZIP_MAGIC):
@@ -116,7 +144,9 @@ def _csv_read(data: bytes) -> TableSource:
     header = [cell.strip().lower() for cell in header_cells]
     # The substring test first: the regular expression alone scans a 100 MB file for seconds.
     raw_ok = b"\\." not in body or _COPY_END_MARKER.search(body) is None
-    return TableSource(header=header, csv_body=body if raw_ok else None, text=text, kind="csv")
+    return TableSource(
+        header=header, csv_body=body if raw_ok else None, text=text, kind="csv", unpadded=csv_unpadded(body)
+    )
 
 
 def _xlsx_read(data: bytes) -> TableSource:

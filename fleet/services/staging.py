@@ -30,8 +30,21 @@ Progress = Callable[[str, float], None]
 Written = tuple[int, Any, Any]  # (rows created, earliest and latest time written)
 # insert(cursor, stage, has_repeats): write the validated rows.
 Insert = Callable[[CursorWrapper, str, bool], Written]
-# fast(cursor, stage, rows, last_row_no): validate and write in one pass, or raise (see run_import).
-FastInsert = Callable[[CursorWrapper, str, int, int], Written]
+
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A filled staging table: its name, data rows, last row number, and whether no value is padded."""
+
+    table: str
+    rows: int
+    last_row: int
+    unpadded: bool  # no value begins or ends with a space: raw values equal the trimmed ones (files.csv_unpadded)
+
+
+# fast(cursor, staged): validate and write in one pass, or raise (see run_import).
+FastInsert = Callable[[CursorWrapper, Staged], Written]
 _COPY_CHUNK = 4 * 1024 * 1024
 _ISO_WITH_OFFSET = r"^\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)\s*$"
 _ISO_WITHOUT_OFFSET = r"^\s*\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*$"
@@ -354,7 +367,7 @@ def stage_repeats(cursor: CursorWrapper, spec: ImportSpec, stage: str, report: I
     return same
 
 
-def customers_upsert(cursor: CursorWrapper, stage: str, first_seen_sql: str) -> None:
+def customers_upsert(cursor: CursorWrapper, stage: str, first_seen_sql: str, ref_sql: str = v("customer")) -> None:
     """Create the customers a file names for the first time; first_seen only ever moves earlier.
 
     One statement: the grouping feeds the upsert inside the server (no round trip of the distinct
@@ -363,7 +376,7 @@ def customers_upsert(cursor: CursorWrapper, stage: str, first_seen_sql: str) -> 
     cursor.execute(
         f"""
         INSERT INTO fleet_customer (external_ref, first_seen)
-        SELECT {v('customer')}, min({first_seen_sql}) FROM {stage} s WHERE {v('customer')} IS NOT NULL GROUP BY 1
+        SELECT {ref_sql}, min({first_seen_sql}) FROM {stage} s WHERE {ref_sql} IS NOT NULL GROUP BY 1
         ON CONFLICT (external_ref) DO UPDATE SET first_seen = EXCLUDED.first_seen
         WHERE fleet_customer.first_seen IS NULL OR EXCLUDED.first_seen < fleet_customer.first_seen
         """
@@ -412,7 +425,7 @@ def run_import(
 
     `insert(cursor, stage, has_repeats)` writes the valid rows and returns (created, min time, max time).
 
-    `fast(cursor, stage, rows, last_row_no)`, when given, is tried first in a savepoint: one statement
+    `fast(cursor, staged)`, when given, is tried first in a savepoint: one statement
     that writes every row and fails (any DatabaseError) unless every row passes cheap sufficient checks
     (see `fast_*`). A well-formed file is then validated and written in one pass; any other file is
     rolled back to the savepoint and takes the detailed path below, which names every bad row.
@@ -440,7 +453,8 @@ def run_import(
             step("writing", 0.4)
             try:
                 with transaction.atomic():
-                    created, starts_at, ends_at = fast(cursor, stage, report.rows, last_row)
+                    staged = Staged(table=stage, rows=report.rows, last_row=last_row, unpadded=source.unpadded)
+                    created, starts_at, ends_at = fast(cursor, staged)
             except DatabaseError as exc:
                 logger.info("the one-pass import refused the file, validating it in detail: %s", str(exc).splitlines()[0])
             else:
