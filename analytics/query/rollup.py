@@ -83,14 +83,16 @@ class _VersionMoved(Exception):
     """A rollup job committed between reading the watermark and reading the buckets."""
 
 
-def _cached_buckets(sql: str, params: dict[str, Any], mark: Watermark, *, keys_only: bool = False) -> list[dict[str, Any]]:
+def _cached_rows(sql: str, params: dict[str, Any], mark: Watermark) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """(columns, rows as plain tuples) of a bucket statement: cached as tuples, which pickle and load
+    several times faster than one dict per row (2,000 devices a question at 10M sales)."""
     key = None
     if mark.version is not None:
         digest = hashlib.sha256(repr((sql, sorted(params.items()))).encode()).hexdigest()[:32]
-        key = f"rollup-buckets:{mark.version}:{digest}"
+        key = f"rollup-rows:{mark.version}:{digest}"
         hit = cache.get(key)
         if hit is not None:
-            return list(hit)
+            return hit[0], hit[1]
     # The statement reads the version itself, so the rows are known to belong to `mark`.
     with connection.cursor() as cursor:
         cursor.execute(
@@ -108,10 +110,10 @@ def _cached_buckets(sql: str, params: dict[str, Any], mark: Watermark, *, keys_o
             version = row[0] if row else None
     if version != mark.version:
         raise _VersionMoved
-    result = [dict(zip(columns, row[1:], strict=True)) for row in fetched if keys_only or row[-3] is not None]
+    rows = [row[1:] for row in fetched]
     if key is not None:
-        cache.set(key, result, BUCKET_CACHE_SECONDS)
-    return result
+        cache.set(key, (columns, rows), BUCKET_CACHE_SECONDS)
+    return columns, rows
 
 
 def _next_month(day: date) -> date:
@@ -348,11 +350,19 @@ def _sales_by_rollup(
             SELECT {", ".join(bucket_dims)} FROM {table} r {joins}
             WHERE {_bucket_where(starts, grains, period, tz, mark, bucket_params)}{"".join(filter_sql)}
             {group}"""
-        keys = {tuple(row[d] for d in by) for row in _cached_buckets(keys_sql, bucket_params, mark, keys_only=True)}
+        _, key_rows = _cached_rows(keys_sql, bucket_params, mark)  # each row is the key tuple itself
+        keys = set(key_rows)
         keys.update(tuple(row[d] for d in by) for row in delta if row["revenue"] is not None)
         return [{"n": len(keys)}]
+    # Bucket rows are fresh objects (built here or unpickled from the cache), so they are summed into in
+    # place; only the live delta's few rows are looked up by key.
     merged: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for row in (*_cached_buckets(bucket_sql, bucket_params, mark), *delta):
+    columns, bucket_rows = _cached_rows(bucket_sql, bucket_params, mark)
+    width = len(by)
+    for values in bucket_rows:
+        if values[-3] is not None:
+            merged[values[:width]] = dict(zip(columns, values, strict=True))
+    for row in delta:
         if row["revenue"] is None:
             continue
         key = tuple(row[d] for d in by)
