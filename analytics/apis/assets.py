@@ -13,7 +13,14 @@ from chains.capabilities import ANALYTICS_READ
 
 
 class AssetSalesApi(AnalyticsApi):
-    """Per-device sales, top products, performance score, fleet rank and percentile; fleet summary and quartiles."""
+    """Per-device sales, top products, performance score, fleet rank and percentile; fleet summary and quartiles.
+
+    Cost: the best sellers are the one part no rollup carries; they are summed from the sales themselves. The
+    part before the rollup marks is kept per range and filter set and catches up by the last hour's sales after
+    each rollup job, so only the first request for a range or filter set nobody asked for since reads the
+    whole range (about a second for 30 days at 10M sales). `limit` reads only the page's best sellers;
+    `top_products=false` skips them.
+    """
 
     # POST only carries long filter lists in a body; it reads, so it needs the read capability.
     required_capabilities = {"GET": ANALYTICS_READ, "POST": ANALYTICS_READ}

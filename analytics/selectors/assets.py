@@ -28,8 +28,9 @@ def asset_sales(
     """Every device in scope (devices without sales included with zeros), ranked by performance score.
 
     `daily_series=True` adds each device's revenue for every day of the range (the daily trend itself,
-    not only its slope). `top_products=False` skips the per-device best sellers, the one part no rollup answers (it reads
-    the raw rows of the range).
+    not only its slope). `top_products=False` skips the per-device best sellers, the one part no rollup answers (raw
+    rows: the part before the rollup marks cached and advanced with them, see analytics.query.extra); with a
+    `limit`, only the page's devices are read.
     """
     with same_watermark():  # every figure from one rollup watermark, read once
         return _asset_sales(

@@ -15,6 +15,7 @@ from analytics.metrics.products import abc_classification, product_affinity, slo
 from analytics.periods import Period
 from analytics.query import current_chain, sales_by
 from analytics.query.extra import basket_items, product_last_sale_dates, slot_revenue
+from analytics.query.rollup import same_watermark
 from analytics.selectors._common import ZERO, devices_in_scope, money_ratio, ratio, sales_filters_apply, truncate
 from fleet.models import PlanogramSlot, Product
 
@@ -43,6 +44,11 @@ def product_sales(
     *, period: Period, filters: Filters, limit: int | None = None, sections: Sequence[str] = PRODUCT_SECTIONS
 ) -> dict[str, Any]:
     """Per-product metrics with ABC classes and categories, plus the optional `sections` (empty lists when left out)."""
+    with same_watermark():  # every figure from one rollup watermark, read once
+        return _product_sales(period=period, filters=filters, limit=limit, sections=sections)
+
+
+def _product_sales(*, period: Period, filters: Filters, limit: int | None, sections: Sequence[str]) -> dict[str, Any]:
     has_sales = sales_filters_apply(filters)
     totals = {row["product"]: row for row in sales_by(period=period, filters=filters, by=["product"])} if has_sales else {}
     stocking = _stocking(period=period, filters=filters) if has_sales else {}
