@@ -294,7 +294,7 @@ def run() -> None:
 
     # 4. The hourly job, each time after an hour of new sales at the big chain's rate (~25k a day).
     hourly: dict[str, list[float]] = {"bench_10m": [], "bench_100k": []}
-    for _ in range(5):
+    for _ in range(9):
         for schema, samples in hourly.items():
             _add_recent_sales(schema, 1000)
             with schema_context(schema):
