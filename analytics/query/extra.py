@@ -1,7 +1,9 @@
 """Query-layer reads the rollups cannot answer: per-customer histories, last-sale dates, baskets, stock since a fill.
 
 Like the rest of the query layer these read raw rows with set-based SQL and hand back small,
-already-aggregated results; callers never see individual sales.
+already-aggregated results; callers never see individual sales. The per-device reads of asset-sales and the
+slot revenue of product-sales keep the part of a range before the rollup marks cached and catch up with the
+marks by reading only the rows in between (see _raw_grouped); money travels there as exact integers of 1/10,000.
 """
 
 from __future__ import annotations
@@ -295,8 +297,8 @@ def device_top_products(*, period: Period, filters: Filters, top: int = 5) -> di
     """Each device's `top` products by revenue in `period` (ties by SKU, in the database's collation).
 
     No rollup carries devices and products together, so the (device, product) sums come from the raw rows:
-    those before the rollup marks once per rollup version (cached, as integer arrays), the live rest on
-    every call; the ranking runs vectorised over the summed pairs.
+    those before the rollup marks cached as integer arrays and advanced as the marks move (see _raw_grouped),
+    the live rest read on every call; the ranking runs vectorised over the summed pairs.
     """
     device, product, revenue, units = _raw_grouped(
         "device-products", period=period, filters=filters, width=4, group="s.device_id, s.product_id",
