@@ -225,3 +225,10 @@ def test_the_reference_guard_refuses_a_big_statement_with_a_missing_device(catal
 )
 def test_csv_unpadded_never_calls_a_padded_cell_clean(body: bytes, unpadded: bool) -> None:
     assert csv_unpadded(body) is unpadded
+
+
+def test_row_numbers_stay_file_order_past_the_staging_sequence_cache(catalog: Catalog) -> None:
+    rows = [f"n{i},2026-03-01T12:30:00+01:00,D-001,COLA,1,1.50,,," for i in range(1, 2601)]
+    rows[2500] = "n2501,2026-03-01T12:30:00+01:00,D-001,COLA,0,1.50,,,"
+    report = sales_import(data=csv(*rows), file_name="long.csv")
+    assert [(e["row"], e["column"]) for e in report.errors] == [(2501, "quantity")]
