@@ -49,6 +49,11 @@ def embedded_postgres() -> dict[str, Any]:
         socket_dir = str(info.socket_dir)
         if fresh:
             _tune_postgres(server)
+            # shared_buffers and max_connections only take effect after a restart; do it once, now.
+            from pgserver._commands import pg_ctl
+
+            pg_ctl(["-w", "-l", str(pgdata / "log"), "restart"], pgdata=pgdata, user=server.system_user)
+            socket_dir = str(_wait_for_postmaster(pgdata))
         _ensure_database(socket_dir, DATABASE_NAME)
     return {
         "NAME": DATABASE_NAME,
@@ -57,6 +62,18 @@ def embedded_postgres() -> dict[str, Any]:
         "HOST": socket_dir,
         "PORT": "",
     }
+
+
+def _wait_for_postmaster(pgdata: Path) -> Path:
+    from pgserver.utils import PostmasterInfo
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        info = PostmasterInfo.read_from_pgdata(pgdata)
+        if info is not None and info.is_running() and info.status == "ready" and info.socket_dir is not None:
+            return Path(info.socket_dir)
+        time.sleep(0.1)
+    raise RuntimeError(f"embedded PostgreSQL did not come back after its first restart; see {pgdata / 'log'}")
 
 
 def _tune_postgres(server: Any) -> None:
