@@ -50,7 +50,7 @@ def embedded_postgres() -> dict[str, Any]:
         if fresh:
             _tune_postgres(server)
             # shared_buffers and max_connections only take effect after a restart; do it once, now.
-            from pgserver._commands import pg_ctl
+            from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
 
             pg_ctl(["-w", "-l", str(pgdata / "log"), "restart"], pgdata=pgdata, user=server.system_user)
             socket_dir = str(_wait_for_postmaster(pgdata))

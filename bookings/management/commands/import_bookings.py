@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
-from django_tenants.utils import tenant_context
-
-from chains.models import Chain
-from fleet.management.commands.import_sales import chain_schema, read_file
+from fleet.management.import_command import ImportFileCommand
 
 
-class Command(BaseCommand):
+class Command(ImportFileCommand):
     help = "Import a bookings file (CSV or XLSX) into a chain; prints a JSON report."
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("schema")
-        parser.add_argument("file")
-
-    def handle(self, *args: Any, **options: Any) -> None:
+    def import_file(self, *, data: bytes, file_name: str) -> Any:
         from bookings.services import booking_import
 
-        schema = chain_schema(options["schema"])
-        data = read_file(options["file"])
-        with tenant_context(Chain.objects.get(schema_name=schema)):
-            report = booking_import(data=data, file_name=options["file"])
-        self.stdout.write(json.dumps(report.as_dict(), indent=2))
-        if report.rejected:
-            raise SystemExit(1)
+        return booking_import(data=data, file_name=file_name)
