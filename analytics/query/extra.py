@@ -23,6 +23,7 @@ from django.db import connection
 from analytics.filters import Filters
 from analytics.periods import Period, local_midnight
 from analytics.query import current_chain, sales_by
+from analytics.query.raw import booking_filter_clauses, sales_filter_clauses
 from analytics.query.rollup import Watermark, watermark
 
 __all__ = [
@@ -41,18 +42,7 @@ __all__ = [
 
 def _sales_clauses(filters: Filters) -> tuple[str, dict[str, Any]]:
     """SQL conditions (aliases s = sale, d = device, l = location, p = product) for the sales filters."""
-    clauses: list[str] = []
-    params: dict[str, Any] = {}
-    for name, column, values in (
-        ("f_locations", "d.location_id", filters.locations),
-        ("f_devices", "s.device_id", filters.devices),
-        ("f_device_types", "d.device_type_id", filters.device_types),
-        ("f_categories", "p.category_id", filters.categories),
-        ("f_regions", "l.region", filters.regions),
-    ):
-        if values:
-            clauses.append(f"{column} = ANY(%({name})s)")
-            params[name] = list(values)
+    clauses, params = sales_filter_clauses(filters)
     # Venue filters have no meaning for sales: a resource or resource-type filter excludes them all.
     if filters.resources or filters.resource_types:
         clauses.append("FALSE")
@@ -61,17 +51,7 @@ def _sales_clauses(filters: Filters) -> tuple[str, dict[str, Any]]:
 
 def _booking_clauses(filters: Filters) -> tuple[str, dict[str, Any]]:
     """SQL conditions (aliases b = booking, r = resource, l = location) for the booking filters."""
-    clauses: list[str] = []
-    params: dict[str, Any] = {}
-    for name, column, values in (
-        ("f_locations", "r.location_id", filters.locations),
-        ("f_regions", "l.region", filters.regions),
-        ("f_resources", "b.resource_id", filters.resources),
-        ("f_resource_types", "r.resource_type", filters.resource_types),
-    ):
-        if values:
-            clauses.append(f"{column} = ANY(%({name})s)")
-            params[name] = list(values)
+    clauses, params = booking_filter_clauses(filters)
     # Device-level filters have no meaning for bookings: a device/category filter excludes them all.
     if filters.devices or filters.device_types or filters.categories:
         clauses.append("FALSE")

@@ -46,7 +46,8 @@ BOOKING_DIMENSIONS: dict[str, str] = {
 }
 
 
-def _sales_filters(filters: Filters) -> tuple[list[str], dict[str, Any]]:
+def sales_filter_clauses(filters: Filters) -> tuple[list[str], dict[str, Any]]:
+    """SQL conditions (aliases s = sale, d = device, l = location, p = product) and parameters for the filters."""
     clauses: list[str] = []
     params: dict[str, Any] = {}
     for name, column, values in (
@@ -69,7 +70,7 @@ def sales_by_raw(
     unknown = [dim for dim in by if dim not in SALES_DIMENSIONS]
     if unknown:
         raise ValueError(f"unknown sales dimension(s): {', '.join(unknown)}")
-    clauses, params = _sales_filters(filters)
+    clauses, params = sales_filter_clauses(filters)
     params.update(starts_at=starts_at, ends_at=ends_at, tz=tz)
     select_dims = [f"{SALES_DIMENSIONS[dim]} AS {dim}" for dim in by]
     sql = f"""
@@ -91,6 +92,22 @@ def sales_by_raw(
     return rows
 
 
+def booking_filter_clauses(filters: Filters) -> tuple[list[str], dict[str, Any]]:
+    """SQL conditions (aliases b = booking, r = resource, l = location) and parameters for the filters."""
+    clauses: list[str] = []
+    params: dict[str, Any] = {}
+    for name, column, values in (
+        ("locations", "r.location_id", filters.locations),
+        ("regions", "l.region", filters.regions),
+        ("resources", "b.resource_id", filters.resources),
+        ("resource_types", "r.resource_type", filters.resource_types),
+    ):
+        if values:
+            clauses.append(f"{column} = ANY(%({name})s)")
+            params[name] = list(values)
+    return clauses, params
+
+
 def bookings_by_raw(
     *, starts_at: datetime, ends_at: datetime, tz: str, filters: Filters, by: Sequence[str]
 ) -> list[dict[str, Any]]:
@@ -101,17 +118,8 @@ def bookings_by_raw(
     unknown = [dim for dim in by if dim not in BOOKING_DIMENSIONS]
     if unknown:
         raise ValueError(f"unknown booking dimension(s): {', '.join(unknown)}")
-    clauses: list[str] = []
-    params: dict[str, Any] = {"starts_at": starts_at, "ends_at": ends_at, "tz": tz}
-    for name, column, values in (
-        ("locations", "r.location_id", filters.locations),
-        ("regions", "l.region", filters.regions),
-        ("resources", "b.resource_id", filters.resources),
-        ("resource_types", "r.resource_type", filters.resource_types),
-    ):
-        if values:
-            clauses.append(f"{column} = ANY(%({name})s)")
-            params[name] = list(values)
+    clauses, params = booking_filter_clauses(filters)
+    params.update(starts_at=starts_at, ends_at=ends_at, tz=tz)
     select_dims = [f"{BOOKING_DIMENSIONS[dim]} AS {dim}" for dim in by]
     metrics = [
         "COUNT(*) AS bookings",
