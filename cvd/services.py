@@ -47,13 +47,14 @@ def embedded_postgres() -> dict[str, Any]:
         server = pgserver.get_server(pgdata, cleanup_mode=None)
         info = server.get_postmaster_info()
         socket_dir = str(info.socket_dir)
-        if fresh:
+        if _tuning_applied(pgdata) != TUNING_VERSION and (fresh or not _other_sessions(socket_dir)):
             _tune_postgres(server)
-            # shared_buffers and max_connections only take effect after a restart; do it once, now.
+            # shared_buffers, max_connections and wal_level only take effect after a restart; do it once, now.
             from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
 
             pg_ctl(["-w", "-l", str(pgdata / "log"), "restart"], pgdata=pgdata, user=server.system_user)
             socket_dir = str(_wait_for_postmaster(pgdata))
+            _tuning_marker(pgdata).write_text(f"{TUNING_VERSION}\n")
         _ensure_database(socket_dir, DATABASE_NAME)
     return {
         "NAME": DATABASE_NAME,
@@ -73,19 +74,56 @@ def _wait_for_postmaster(pgdata: Path) -> Path:
         if info is not None and info.is_running() and info.status == "ready" and info.socket_dir is not None:
             return Path(info.socket_dir)
         time.sleep(0.1)
-    raise RuntimeError(f"embedded PostgreSQL did not come back after its first restart; see {pgdata / 'log'}")
+    raise RuntimeError(f"embedded PostgreSQL did not come back after its restart for new settings; see {pgdata / 'log'}")
+
+
+# Settings for an analytics workload on a private, single-node server (ALTER SYSTEM, postgresql.auto.conf).
+# wal_level = minimal: no replica or archive of this server exists, and a table or index created (or
+# truncated) in a transaction is then written without WAL: the index rebuilds of a bulk sales import and
+# the heap of a first load (fleet.services.sales). It needs max_wal_senders = 0, or the server refuses to start.
+POSTGRES_SETTINGS = {
+    "shared_buffers": "1GB",
+    "work_mem": "64MB",
+    "maintenance_work_mem": "512MB",
+    "max_wal_size": "4GB",
+    "max_connections": "200",
+    "synchronous_commit": "off",
+    "wal_level": "minimal",
+    "max_wal_senders": "0",
+}
+# Bump when POSTGRES_SETTINGS change: a server tuned by an older version is re-tuned (and restarted once)
+# at its next start, so an existing var/ gets the new settings too.
+TUNING_VERSION = 2
+
+
+def _tuning_marker(pgdata: Path) -> Path:
+    return pgdata / "cvd_tuning_version"
+
+
+def _tuning_applied(pgdata: Path) -> int:
+    """The TUNING_VERSION this data directory was last tuned with; 0 for none (fresh, or tuned before markers)."""
+    try:
+        return int(_tuning_marker(pgdata).read_text().strip())
+    except (OSError, ValueError):
+        return 0
+
+
+def _other_sessions(socket_dir: str) -> bool:
+    """Whether another client is connected: a re-tune restart would cut it off, so it waits for a quiet start."""
+    import psycopg
+
+    with psycopg.connect(host=socket_dir, user="postgres", dbname="postgres", autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        ).fetchone()
+    return bool(row and row[0])
 
 
 def _tune_postgres(server: Any) -> None:
-    """Settings for an analytics workload; the ones that need a restart apply at the next start."""
+    """Apply POSTGRES_SETTINGS; the ones that need a restart apply at the next start."""
     server.psql(
-        "ALTER SYSTEM SET shared_buffers = '1GB';"
-        "ALTER SYSTEM SET work_mem = '64MB';"
-        "ALTER SYSTEM SET maintenance_work_mem = '512MB';"
-        "ALTER SYSTEM SET max_wal_size = '4GB';"
-        "ALTER SYSTEM SET max_connections = 200;"
-        "ALTER SYSTEM SET synchronous_commit = 'off';"
-        "SELECT pg_reload_conf();"
+        "".join(f"ALTER SYSTEM SET {name} = '{value}';" for name, value in POSTGRES_SETTINGS.items())
+        + "SELECT pg_reload_conf();"
     )
 
 
