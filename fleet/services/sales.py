@@ -140,6 +140,29 @@ def _bulk_indexes_drop(cursor: CursorWrapper) -> list[str]:
     return restore
 
 
+def _bulk_truncate_if_empty(cursor: CursorWrapper) -> bool:
+    """In bulk mode, TRUNCATE the locked sales table when it is empty; returns whether it did.
+
+    Nothing is deleted: under the ACCESS EXCLUSIVE lock of _bulk_mode no other transaction can have
+    written a row, and the table is empty. The point is the new, empty relation file TRUNCATE gives the
+    table: with wal_level = minimal (the embedded server's tuning, cvd.services) PostgreSQL writes a
+    relation created or truncated in the running transaction without WAL and syncs it at commit, so a
+    chain's first load skips the WAL of a million rows. On a rollback (a bad row, a failed import) the
+    old, empty file comes back. It is skipped when a foreign key points at fleet_sale (TRUNCATE would
+    refuse, or need CASCADE) or when the table has rows. The one visible effect, TRUNCATE's documented
+    MVCC caveat, is empty anyway: a transaction whose snapshot predates the import sees no rows either way,
+    except rows deleted after it began, which it would no longer see.
+    """
+    cursor.execute(
+        "SELECT NOT EXISTS (SELECT 1 FROM fleet_sale)"
+        " AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE contype = 'f' AND confrelid = 'fleet_sale'::regclass)"
+    )
+    if not cursor.fetchone()[0]:
+        return False
+    cursor.execute("TRUNCATE fleet_sale")
+    return True
+
+
 def _bulk_indexes_restore(cursor: CursorWrapper, statements: list[str]) -> None:
     if not statements:
         return
@@ -155,7 +178,10 @@ def _insert_sales(source: str) -> Insert:
         distinct = f"DISTINCT ON ({v('transaction_id')})" if has_repeats else ""
         order = f"ORDER BY {v('transaction_id')}, s.row_no" if has_repeats else ""
         cursor.execute(f"SELECT count(*) FROM {stage}")
-        rebuilt = _bulk_indexes_drop(cursor) if _bulk_mode(cursor, int(cursor.fetchone()[0])) else []
+        bulk = _bulk_mode(cursor, int(cursor.fetchone()[0]))
+        rebuilt = _bulk_indexes_drop(cursor) if bulk else []
+        if bulk:
+            _bulk_truncate_if_empty(cursor)
         # In bulk mode the table is locked against other writers and the ids were checked against it,
         # so a conflict cannot happen; ON CONFLICT needs the unique index that is being rebuilt.
         on_conflict = "" if rebuilt else "ON CONFLICT (external_id) DO NOTHING"
@@ -223,6 +249,8 @@ def _fast_insert_sales(source: str) -> FastInsert:
 
         customers_upsert(cursor, stage, f"{value('sold_at')}::timestamptz", ref_sql=value("customer"))
         rebuilt = _bulk_indexes_drop(cursor) if bulk else []
+        if bulk and fresh:
+            _bulk_truncate_if_empty(cursor)
         if bulk:
             # Under the ACCESS EXCLUSIVE lock nobody else draws from the sequence: reserve one id per
             # row number at once instead of a nextval() per row.

@@ -232,3 +232,49 @@ def test_row_numbers_stay_file_order_past_the_staging_sequence_cache(catalog: Ca
     rows[2500] = "n2501,2026-03-01T12:30:00+01:00,D-001,COLA,0,1.50,,,"
     report = sales_import(data=csv(*rows), file_name="long.csv")
     assert [(e["row"], e["column"]) for e in report.errors] == [(2501, "quantity")]
+
+
+def _sale_relfilenode() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_relation_filenode('fleet_sale')")
+        return int(cursor.fetchone()[0])
+
+
+@pytest.mark.parametrize("padded", [False, True])  # the one-pass path, the detailed path
+def test_a_first_bulk_load_truncates_the_empty_table_and_a_later_one_keeps_its_rows(
+    catalog: Catalog, settings: object, padded: bool
+) -> None:
+    settings.CVD_BULK_REBUILD_MIN_ROWS = 2  # type: ignore[attr-defined]
+    pad = " " if padded else ""
+    rows = [f"b{i},2026-03-01T12:{i:02d}:00+01:00,D-001,COLA,1,1.50,,{pad}c{i % 3},{i}" for i in range(40)]
+    empty = _sale_relfilenode()
+    report = sales_import(data=csv(*rows), file_name="bulk.csv")
+    assert (report.created, report.duplicates, report.errors) == (40, 0, [])
+    assert _sale_relfilenode() != empty, "a new relation file: with wal_level=minimal its rows skip WAL"
+    # A table with rows is never truncated: a bigger file in bulk mode adds to them.
+    filled = _sale_relfilenode()
+    more = [f"m{i},2026-03-02T12:{i % 60:02d}:00+01:00,D-002,CHIPS,1,1.00,,,{pad}" for i in range(100)]
+    report = sales_import(data=csv(*more), file_name="more.csv")
+    assert (report.created, report.duplicates) == (100, 0)
+    assert Sale.objects.count() == 140 and _sale_relfilenode() == filled
+
+
+def test_a_rejected_first_bulk_load_leaves_the_empty_table_as_it_was(catalog: Catalog, settings: object) -> None:
+    settings.CVD_BULK_REBUILD_MIN_ROWS = 2  # type: ignore[attr-defined]
+    rows = [f"b{i},2026-03-01T12:{i:02d}:00+01:00,D-001,COLA,1,1.50,,,{i}" for i in range(40)]
+    rows[30] = "b30,2026-03-01T12:30:00+01:00,D-404,COLA,1,1.50,,,30"
+    empty = _sale_relfilenode()
+    report = sales_import(data=csv(*rows), file_name="bulk.csv")
+    assert [(e["row"], e["column"]) for e in report.errors] == [(31, "device")]
+    assert not Sale.objects.exists() and _sale_relfilenode() == empty
+
+
+def test_no_truncate_when_a_foreign_key_points_at_the_sales(catalog: Catalog, settings: object) -> None:
+    settings.CVD_BULK_REBUILD_MIN_ROWS = 2  # type: ignore[attr-defined]
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE test_sale_note (sale_id bigint REFERENCES fleet_sale (id))")
+    empty = _sale_relfilenode()
+    rows = [f"b{i},2026-03-01T12:{i:02d}:00+01:00,D-001,COLA,1,1.50,,,{i}" for i in range(40)]
+    report = sales_import(data=csv(*rows), file_name="bulk.csv")
+    assert (report.created, report.duplicates) == (40, 0)
+    assert _sale_relfilenode() == empty
