@@ -240,3 +240,17 @@ def test_bulk_mode_rebuilds_exactly_the_same_indexes(catalog: Catalog, settings:
     again = sales_import(data=data, file_name="bulk.csv")
     assert (again.created, again.duplicates) == (0, 3)
     assert _sale_indexes() == before
+
+
+def test_transaction_ids_sort_bytewise_and_still_match_case_insensitively(catalog: Catalog) -> None:
+    # Migration 0007: external_id has LC_COLLATE "C" (a fast unique-index build) and the database's LC_CTYPE.
+    ids = ["b-2", "B-10", "Ärlig-1", "ärlig-2", "a-1", "Z", "z", "é", "€-1", "10", "9"]
+    rows = [f"{tx},2026-03-01T12:30:00+01:00,D-001,COLA,1,1.00,,," for tx in ids]
+    assert sales_import(data=csv(*rows), file_name="ids.csv").created == len(ids)
+    # The same order as the database's C.UTF-8: by code point, i.e. by UTF-8 bytes.
+    assert list(Sale.objects.order_by("external_id").values_list("external_id", flat=True)) == sorted(ids)
+    assert sorted(Sale.objects.filter(external_id__icontains="ÄRLIG").values_list("external_id", flat=True)) == [
+        "Ärlig-1", "ärlig-2",
+    ]
+    assert Sale.objects.filter(external_id__iexact="B-2").count() == 1
+    assert Sale.objects.filter(external_id="b-2").count() == 1
