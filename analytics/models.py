@@ -57,7 +57,7 @@ class _Bucket(models.Model):
     watermark is "open" and holds the part before it.
     """
 
-    grain = models.CharField(max_length=5, choices=RollupGrain.choices)
+    grain = models.CharField(max_length=5, choices=RollupGrain.choices, db_collation="C")  # see migration 0005
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     local_date = models.DateField(help_text="local date the bucket starts on")

@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from analytics.models import DirtyRange, RollupRun, RollupWatermark
 from analytics.periods import local_midnight
-from analytics.rollups import sql
+from analytics.rollups import parallel, sql
 from chains.tenancy import current_schema
 
 logger = logging.getLogger(__name__)
@@ -409,8 +409,63 @@ def rollup_rebuild(
     return report
 
 
-def rollup_rebuild_all_at_once() -> RollupReport:
-    """A full rebuild in a single transaction and one scan of the raw rows; the watermark moves to now.
+def rollup_rebuild_all_at_once(*, workers: int | None = None) -> RollupReport:
+    """A full rebuild in a single transaction; the watermark moves to now.
+
+    A job that owns its transaction shares the work out to `workers` connections
+    (analytics.rollups.parallel: shadow tables swapped in at the commit); inside a caller's
+    transaction, or with one worker, one connection does it all in place.
+    """
+    workers = parallel.rebuild_workers() if workers is None else workers
+    if workers > 1 and not connection.in_atomic_block:
+        return _rebuild_parallel(workers)
+    return _rebuild_in_place()
+
+
+def _rebuild_finish(report: RollupReport, *, now: datetime, first_day: date, last_day: date) -> None:
+    RollupWatermark.objects.update_or_create(
+        pk=1, defaults={"covered_until": now, "ingested_until": now, "rebuilt_at": timezone.now()}
+    )
+    DirtyRange.objects.filter(created_at__lt=now).delete()
+    report.days = [(first_day, last_day)]
+    report.covered_until = now
+
+
+def _rebuild_parallel(workers: int) -> RollupReport:
+    tz = _chain_tz()
+    schema = current_schema()
+    started = time.perf_counter()
+    report = RollupReport(kind="rebuild_full")
+
+    def stage(name: str) -> None:
+        report.stages[name] = time.perf_counter() - started - sum(report.stages.values())
+
+    try:
+        with transaction.atomic():
+            _lock(wait_seconds=LOCK_WAIT_SECONDS)
+            now = _db_now()
+            first_day = _first_covered_day(tz) or _local_date(now, tz)
+            last_day = _local_date(now, tz)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_export_snapshot()")
+                snapshot = str(cursor.fetchone()[0])
+            report.changed_rows, indexes = parallel.rebuild_into_shadows(
+                schema=schema, tz=tz, first=first_day, last=last_day, now=now, snapshot=snapshot, workers=workers,
+                stage=stage,
+            )
+            with connection.cursor() as cursor:
+                parallel.swap_in(cursor, [family.table for family in sql.FAMILIES], indexes)
+            _rebuild_finish(report, now=now, first_day=first_day, last_day=last_day)
+    except BaseException:
+        parallel.discard_shadows(schema)
+        raise
+    stage("commit")
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _rebuild_in_place() -> RollupReport:
+    """One connection, one scan of the raw rows, in the caller's transaction (or its own).
 
     The tables are emptied (TRUNCATE: readers wait for the commit rather than see them empty), their
     bucket keys' unique (covering) indexes dropped and built again after the load, which is several
@@ -450,12 +505,7 @@ def rollup_rebuild_all_at_once() -> RollupReport:
             for _, definition in bucket_indexes:
                 cursor.execute(definition)
         report.stages["indexes"] = time.perf_counter() - started - sum(report.stages.values())
-        RollupWatermark.objects.update_or_create(
-            pk=1, defaults={"covered_until": now, "ingested_until": now, "rebuilt_at": timezone.now()}
-        )
-        DirtyRange.objects.filter(created_at__lt=now).delete()
-        report.days = [(first_day, last_day)]
-        report.covered_until = now
+        _rebuild_finish(report, now=now, first_day=first_day, last_day=last_day)
     report.stages["commit"] = time.perf_counter() - started - sum(report.stages.values())
     with connection.cursor() as cursor:
         for table in tables:

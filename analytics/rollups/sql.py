@@ -43,19 +43,25 @@ BOOKINGS = Family("analytics_bookingrollup", ("resource_id", "status"), ("bookin
 FAMILIES = (SALES_CHAIN, SALES_DEVICE, SALES_PRODUCT, BOOKINGS)
 
 
+def shadow(family: Family, suffix: str) -> str:
+    """The table a fresh build writes: the family's own, or its shadow (analytics.rollups.parallel)."""
+    return f"{family.table}{suffix}"
+
+
 def _upsert_and_prune(
-    family: Family, *, name: str, source: str, grain: str, lo: str, hi: str, fresh: bool = False
+    family: Family, *, name: str, source: str, grain: str, lo: str, hi: str, fresh: bool = False, into: str = ""
 ) -> str:
     """Two CTEs: upsert `source` rows into `family` and delete the family's buckets of `grain` in
     [lo, hi) that the source no longer has. Unchanged buckets are not rewritten (no new row versions),
-    so a re-run changes nothing, not even on disk. `fresh`: the table was emptied in this transaction
-    (a full rebuild), so plain inserts do, in the order the source yields them (day by day)."""
+    so a re-run changes nothing, not even on disk. `fresh`: the table is being built from nothing (a
+    full rebuild; `into` names a shadow table instead of the family's own), so plain inserts do, in the
+    order the source yields them (day by day)."""
     keys = ("grain", "starts_at", *family.dims)
     columns = (*keys, "ends_at", "local_date", "local_hour", *family.metrics)
     if fresh:
         return f"""
     {name}_up AS (
-        INSERT INTO {family.table} ({", ".join(columns)})
+        INSERT INTO {into or family.table} ({", ".join(columns)})
         SELECT {", ".join(columns)} FROM {source} AS src  -- already a day at a time: no sort
         RETURNING 1
     ),
@@ -131,7 +137,7 @@ def _offset(tz: ZoneInfo, epoch: int) -> timedelta:
     return offset
 
 
-def sales_days_sql(tz: ZoneInfo, lo: datetime, hi: datetime, *, fresh: bool = False) -> str:
+def sales_days_sql(tz: ZoneInfo, lo: datetime, hi: datetime, *, fresh: bool = False, suffix: str = "") -> str:
     """Day buckets of the three sales families and hour buckets of the chain family for local days
     [%(lo)s, %(day_hi_at)s) (%(first_day)s..%(last_day)s), reading every raw row once, in one statement.
 
@@ -140,14 +146,17 @@ def sales_days_sql(tz: ZoneInfo, lo: datetime, hi: datetime, *, fresh: bool = Fa
     a time keeps the hash tables small enough to stay in the CPU cache whatever the history (and the
     memory bounded), needs no per-row local-day expression, and gives the planner exact group
     estimates, so it hashes instead of sorting. The chain's day buckets are the sums of its hour
-    buckets (an hour lies in one local day). `fresh` (a full rebuild into emptied tables): plain inserts.
+    buckets (an hour lies in one local day). `fresh` (a full rebuild into emptied tables, or into the
+    shadow tables named by `suffix`): plain inserts.
 
     Parameters: tz, lo/day_hi_at (the instants the first and the day after the last day start), hi
     (the end of the rows to read, already capped at the watermark), ingested (the ingestion mark).
     """
     _, hour_start = local_time_exprs(tz, lo, hi)
-    # Bucket bounds from the calendar, not two time zone conversions per bucket row.
+    # Bucket bounds from the calendar, not two time zone conversions per bucket row; the raw rows carry
+    # their day's bounds, so the device and product buckets need no join back to the calendar.
     day_bounds = "c.starts_at, c.ends_at, x.d AS local_date, 0 AS local_hour"
+    carried_bounds = "x.day_starts AS starts_at, x.day_ends AS ends_at, x.d AS local_date, 0 AS local_hour"
     ctes = [
         """
     days AS MATERIALIZED (
@@ -157,7 +166,8 @@ def sales_days_sql(tz: ZoneInfo, lo: datetime, hi: datetime, *, fresh: bool = Fa
     )""",
         f"""
     raw AS MATERIALIZED (
-        SELECT c.d, y.h, y.device_id, y.product_id, y.g, y.revenue, y.units, y.transactions
+        SELECT c.d, c.starts_at AS day_starts, c.ends_at AS day_ends, y.h, y.device_id, y.product_id, y.g,
+               y.revenue, y.units, y.transactions
         FROM days AS c
         CROSS JOIN LATERAL (
             SELECT s.device_id, s.product_id, {hour_start} AS h, GROUPING(s.device_id, s.product_id, {hour_start}) AS g,
@@ -186,24 +196,24 @@ def sales_days_sql(tz: ZoneInfo, lo: datetime, hi: datetime, *, fresh: bool = Fa
     )""",
         f"""
     device_day AS (
-        SELECT 'day' AS grain, {day_bounds}, x.device_id, x.revenue, x.units, x.transactions
-        FROM raw AS x JOIN days AS c ON c.d = x.d WHERE x.g = 3
+        SELECT 'day' AS grain, {carried_bounds}, x.device_id, x.revenue, x.units, x.transactions
+        FROM raw AS x WHERE x.g = 3
     )""",
         f"""
     product_day AS (
-        SELECT 'day' AS grain, {day_bounds}, x.product_id, x.revenue, x.units, x.transactions
-        FROM raw AS x JOIN days AS c ON c.d = x.d WHERE x.g = 5
+        SELECT 'day' AS grain, {carried_bounds}, x.product_id, x.revenue, x.units, x.transactions
+        FROM raw AS x WHERE x.g = 5
     )""",
-        _upsert_and_prune(SALES_CHAIN, fresh=fresh, name="cd", source="chain_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
-        _upsert_and_prune(SALES_CHAIN, fresh=fresh, name="ch", source="chain_hour", grain="hour", lo="%(lo)s", hi="%(day_hi_at)s"),
-        _upsert_and_prune(SALES_DEVICE, fresh=fresh, name="dd", source="device_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
-        _upsert_and_prune(SALES_PRODUCT, fresh=fresh, name="pd", source="product_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
+        _upsert_and_prune(SALES_CHAIN, fresh=fresh, into=shadow(SALES_CHAIN, suffix), name="cd", source="chain_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
+        _upsert_and_prune(SALES_CHAIN, fresh=fresh, into=shadow(SALES_CHAIN, suffix), name="ch", source="chain_hour", grain="hour", lo="%(lo)s", hi="%(day_hi_at)s"),
+        _upsert_and_prune(SALES_DEVICE, fresh=fresh, into=shadow(SALES_DEVICE, suffix), name="dd", source="device_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
+        _upsert_and_prune(SALES_PRODUCT, fresh=fresh, into=shadow(SALES_PRODUCT, suffix), name="pd", source="product_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
     ]
     counts = ", ".join(f"(SELECT count(*) FROM {n}_up) + (SELECT count(*) FROM {n}_del)" for n in ("cd", "ch", "dd", "pd"))
     return "WITH " + ",".join(ctes) + f"\nSELECT {counts}"
 
 
-def bookings_days_sql(*, fresh: bool = False) -> str:
+def bookings_days_sql(*, fresh: bool = False, suffix: str = "") -> str:
     """Day buckets of bookings (by local start day, resource, status) for [%(day_lo)s, %(day_hi)s)."""
     ctes = [
         """
@@ -219,7 +229,7 @@ def bookings_days_sql(*, fresh: bool = False) -> str:
         ) AS x
         GROUP BY x.d, x.resource_id, x.status
     )""",
-        _upsert_and_prune(BOOKINGS, fresh=fresh, name="bd", source="booking_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
+        _upsert_and_prune(BOOKINGS, fresh=fresh, into=shadow(BOOKINGS, suffix), name="bd", source="booking_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
     ]
     return "WITH " + ",".join(ctes) + "\nSELECT (SELECT count(*) FROM bd_up) + (SELECT count(*) FROM bd_del)"
 
@@ -246,17 +256,21 @@ def coarse_sql(family: Family, grain: str, *, fresh: bool = False) -> str:
     return f"WITH {source},{body}\nSELECT (SELECT count(*) FROM c_up) + (SELECT count(*) FROM c_del)"
 
 
-def coarse_fresh_sql(family: Family) -> str:
+def coarse_fresh_sql(family: Family, *, suffix: str = "", part: tuple[int, int] = (0, 1)) -> str:
     """Week AND month buckets of `family` from all its day buckets, in one pass over them (GROUPING SETS);
-    for a full rebuild into emptied tables, after the day buckets."""
+    for a full rebuild into emptied (or `suffix` shadow) tables, after the day buckets. `part` (k, n):
+    only the buckets whose first dimension is k modulo n, so n connections can share the work."""
+    table = shadow(family, suffix)
+    k, n = part
+    share = f" AND t.{family.dims[0]} %% {n} = {k}" if n > 1 and family.dims else ""
     dims = "".join(f", t.{d}" for d in family.dims)
     sums = ", ".join(f"SUM(t.{m}) AS {m}" for m in family.metrics)
     columns = ("grain", "starts_at", "ends_at", "local_date", "local_hour", *family.dims, *family.metrics)
     return f"""
     WITH coarse AS (
         SELECT date_trunc('week', t.local_date)::date AS w, date_trunc('month', t.local_date)::date AS m{dims}, {sums}
-        FROM {family.table} AS t
-        WHERE t.grain = 'day'
+        FROM {table} AS t
+        WHERE t.grain = 'day'{share}
         GROUP BY GROUPING SETS ((1{dims}), (2{dims}))
     ),
     rows AS (
@@ -266,7 +280,7 @@ def coarse_fresh_sql(family: Family) -> str:
         FROM coarse AS x
     ),
     c_up AS (
-        INSERT INTO {family.table} ({", ".join(columns)})
+        INSERT INTO {table} ({", ".join(columns)})
         SELECT grain, (b::timestamp AT TIME ZONE %(tz)s), ((b + step)::timestamp AT TIME ZONE %(tz)s), b, 0,
                {", ".join((*family.dims, *family.metrics))}
         FROM rows ORDER BY grain, b
