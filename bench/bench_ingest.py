@@ -76,12 +76,13 @@ def _sales_csv(rows: int, prefix: str = "tx") -> bytes:
 
 
 PHASES = (
-    "file read, COPY into staging, commit",
+    "file read, COPY into staging",
     "customers (one upsert)",
     "sales INSERT (checks, ids, reference guard)",
     "index rebuild (bulk mode)",
     "detailed validation (bad or padded files only)",
     "other statements",
+    "commit (syncs what skipped WAL: wal_level=minimal)",
 )
 
 
@@ -101,8 +102,8 @@ def _phase(sql: str) -> str:
 def _timed_bulk_import(data: bytes) -> tuple[float, dict[str, float]]:
     """The whole sales_import service (file bytes in, committed), with the time of each phase.
 
-    Statements are timed through Django's execute wrapper; what no statement accounts for is reading
-    the file in Python, the COPY (psycopg's copy protocol) and the commit.
+    Statements are timed through Django's execute wrapper, the commit on its own; what neither accounts
+    for is reading the file in Python and the COPY (psycopg's copy protocol).
     """
     from fleet.services.sales import sales_import
 
@@ -119,10 +120,14 @@ def _timed_bulk_import(data: bytes) -> tuple[float, dict[str, float]]:
     with connection.cursor() as cursor:
         cursor.execute("CHECKPOINT")  # every round starts with the same WAL state
     started = time.perf_counter()
-    with connection.execute_wrapper(timed):
-        report = sales_import(data=data, file_name="bench-1m.csv")
+    # The outer atomic makes the commit a step of its own (sales_import's own atomic becomes a savepoint).
+    with transaction.atomic():
+        with connection.execute_wrapper(timed):
+            report = sales_import(data=data, file_name="bench-1m.csv")
+        committing = time.perf_counter()
     seconds = time.perf_counter() - started
     assert report.created == ROWS, report.as_dict()
+    phases[PHASES[6]] = seconds - (committing - started)
     phases[PHASES[0]] = seconds - sum(phases.values())
     return seconds, phases
 
