@@ -25,7 +25,7 @@ from django.db import connection
 
 from analytics.filters import Filters
 from analytics.periods import Period
-from analytics.query import bookings_by, current_chain, open_minutes, sales_by, sales_count_distinct
+from analytics.query import bookings_by, current_chain, open_minutes, sales_by, sales_count_distinct, sales_top
 from analytics.query.rollup import same_watermark
 
 KPI_KEYS = (
@@ -43,8 +43,7 @@ def _month_to_date(end: date) -> Period:
 
 
 def _kpis(
-    *, period: Period, filters: Filters, daily: Sequence[dict[str, Any]] | None = None,
-    per_device: Sequence[dict[str, Any]] | None = None,
+    *, period: Period, filters: Filters, daily: Sequence[dict[str, Any]] | None = None, active_devices: int | None = None,
 ) -> dict[str, Any]:
     if daily is None:
         daily = sales_by(period=period, filters=filters, by=["day"])
@@ -52,7 +51,8 @@ def _kpis(
     revenue = sum((Decimal(row["revenue"]) for row in daily), Decimal(0))
     units = sum(int(row["units"]) for row in daily)
     transactions = sum(int(row["transactions"]) for row in daily)
-    active_devices = len(per_device) if per_device is not None else sales_count_distinct(period=period, filters=filters)
+    if active_devices is None:
+        active_devices = sales_count_distinct(period=period, filters=filters)
 
     mtd = _month_to_date(period.end)
     if mtd.start >= period.start:
@@ -113,10 +113,6 @@ def _labels(names: dict[tuple[str, int], tuple[Any, ...]], kind: str, pk: int, f
     return dict(zip(fields, values, strict=False))
 
 
-def _top(rows: list[dict[str, Any]], key: str, limit: int) -> list[dict[str, Any]]:
-    return sorted(rows, key=lambda row: (-Decimal(row["revenue"]), row[key]))[:limit]
-
-
 def dashboard(*, period: Period, filters: Filters, limit: int = 10) -> dict[str, Any]:
     """The dashboard answer for `period` (inclusive local dates) and `filters`; top lists hold `limit` rows."""
     with same_watermark():
@@ -126,9 +122,9 @@ def dashboard(*, period: Period, filters: Filters, limit: int = 10) -> dict[str,
 def _dashboard(*, period: Period, filters: Filters, limit: int) -> dict[str, Any]:
     chain = current_chain()
     daily = sales_by(period=period, filters=filters, by=["day"])
-    # One pass over the device buckets answers active devices, top devices and top locations.
-    per_device = sales_by(period=period, filters=filters, by=["device", "location"])
-    kpis = _kpis(period=period, filters=filters, daily=daily, per_device=per_device)
+    # One statement over the device buckets answers active devices, top devices and top locations.
+    devices = sales_top(period=period, filters=filters, by=["device", "location"], limit=limit)
+    kpis = _kpis(period=period, filters=filters, daily=daily, active_devices=devices.groups)
     previous = _kpis(period=period.previous(), filters=filters)
 
     by_day = {row["day"]: row for row in daily}
@@ -142,16 +138,9 @@ def _dashboard(*, period: Period, filters: Filters, limit: int) -> dict[str, Any
             "transactions": int(row["transactions"]) if row else 0,
         })
 
-    top_devices = _top(list(per_device), "device", limit)
-    top_products = _top(sales_by(period=period, filters=filters, by=["product"]), "product", limit)
-    location_sums: dict[int, dict[str, Any]] = {}
-    for row in per_device:
-        into = location_sums.setdefault(row["location"], {"location": row["location"], "revenue": Decimal(0), "units": 0,
-                                                           "transactions": 0})
-        into["revenue"] += Decimal(row["revenue"])
-        into["units"] += int(row["units"])
-        into["transactions"] += int(row["transactions"])
-    top_locations = _top(list(location_sums.values()), "location", limit)
+    top_devices = devices.top["device"]
+    top_products = sales_top(period=period, filters=filters, by=["product"], limit=limit).top["product"]
+    top_locations = devices.top["location"]
     names = _names(
         devices=[row["device"] for row in top_devices],
         products=[row["product"] for row in top_products],

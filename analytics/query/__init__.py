@@ -18,13 +18,14 @@ from django.utils import timezone
 from analytics.filters import NO_FILTERS, Filters
 from analytics.periods import Period
 from analytics.query.raw import BOOKING_DIMENSIONS, SALES_DIMENSIONS, bookings_by_raw, sales_by_raw
-from analytics.query.rollup import bookings_by_rollup, sales_by_rollup, watermark
+from analytics.query.rollup import Ranking, bookings_by_rollup, sales_by_rollup, sales_ranked_rollup, watermark
 from chains.models import Chain
 from chains.tenancy import current_schema
 
 __all__ = [
     "BOOKING_DIMENSIONS",
     "SALES_DIMENSIONS",
+    "Ranking",
     "SalesTotals",
     "bookings_by",
     "current_chain",
@@ -33,6 +34,7 @@ __all__ = [
     "open_minutes",
     "sales_by",
     "sales_count_distinct",
+    "sales_top",
     "sales_totals",
 ]
 
@@ -94,6 +96,38 @@ def sales_count_distinct(*, period: Period, filters: Filters = NO_FILTERS, dim: 
     if rows is not None:
         return int(rows[0]["n"])
     return len(sales_by(period=period, filters=filters, by=[dim], use_rollups=False))
+
+
+def sales_top(*, period: Period, filters: Filters = NO_FILTERS, by: Sequence[str], limit: int) -> Ranking:
+    """The `limit` best rows by revenue (ties: smallest key) of each dimension in `by`, and how many values of
+    the first have sales. The first dimension is the finest; the others must follow from it (a device's
+    location, region or city; a product's category), so their sums are sums of its groups.
+
+    Ranked where the rows are (analytics.query.rollup.sales_ranked_rollup): a dashboard's top ten
+    of 2,000 devices costs one statement and ten rows, not 2,000 rows summed and sorted in Python.
+    """
+    chain = current_chain()
+    if not by or any(dim not in SALES_DIMENSIONS for dim in by):
+        raise ValueError(f"sales_top needs known dimensions, got {list(by)}")
+    ranked = sales_ranked_rollup(period=period, tz=chain.tz, filters=filters, by=by, limit=limit, mark=watermark())
+    if ranked is not None:
+        return ranked
+    rows = sales_by(period=period, filters=filters, by=by, use_rollups=False)
+    return rank_rows(rows, by=by, limit=limit)
+
+
+def rank_rows(rows: Sequence[dict[str, Any]], *, by: Sequence[str], limit: int) -> Ranking:
+    """sales_top over rows already grouped by `by` (the raw fallback, and the reference in tests)."""
+    top: dict[str, list[dict[str, Any]]] = {}
+    for dim in by:
+        sums: dict[Any, dict[str, Any]] = {}
+        for row in rows:
+            into = sums.setdefault(row[dim], {dim: row[dim], "revenue": Decimal(0), "units": 0, "transactions": 0})
+            into["revenue"] += Decimal(row["revenue"])
+            into["units"] += int(row["units"])
+            into["transactions"] += int(row["transactions"])
+        top[dim] = sorted(sums.values(), key=lambda row, d=dim: (-row["revenue"], row[d]))[:limit]  # type: ignore[misc]
+    return Ranking(groups=len({row[by[0]] for row in rows}), top=top)
 
 
 def sales_totals(*, period: Period, filters: Filters = NO_FILTERS) -> SalesTotals:

@@ -14,7 +14,7 @@ mixed) return None, and the caller falls back to analytics.query.raw.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -288,10 +288,38 @@ def sales_by_rollup(
     return None
 
 
-def _sales_by_rollup(
-    *, period: Period, tz: ZoneInfo, filters: Filters, by: Sequence[str], mark: Watermark | None,
-    count_only: bool = False,
-) -> list[dict[str, Any]] | None:
+@dataclass(frozen=True)
+class _SalesSql:
+    """The two halves of a sales question: bucket rows and live-delta raw rows, each selecting `by`, then
+    revenue, units and transactions."""
+
+    by: list[str]
+    bucket_rows: str  # bucket rows, one per bucket (not grouped)
+    bucket_params: dict[str, Any]
+    delta_rows: list[str]  # raw-row SELECTs of the live delta (none when the range ends before W)
+    params: dict[str, Any]  # for both halves
+
+    @property
+    def group(self) -> str:
+        return f"GROUP BY {', '.join(str(i + 1) for i in range(len(self.by)))}" if self.by else ""
+
+    @property
+    def names(self) -> str:
+        return "".join(f"{d}, " for d in self.by)
+
+    def merged(self) -> str:
+        """Buckets and delta summed per group, in one statement."""
+        union = " UNION ALL ".join([self.bucket_rows, *self.delta_rows])
+        return f"""
+            SELECT {self.names}SUM(revenue) AS revenue, SUM(units)::bigint AS units,
+                   SUM(transactions)::bigint AS transactions
+            FROM ({union}) AS u ({self.names}revenue, units, transactions)
+            {self.group}"""
+
+
+def _sales_sql(
+    *, period: Period, tz: ZoneInfo, filters: Filters, by: Sequence[str], mark: Watermark | None
+) -> _SalesSql | None:
     family = _sales_family(by, filters)
     if family is None or mark is None:
         return None
@@ -318,46 +346,53 @@ def _sales_by_rollup(
             raw_filter_sql.append(f" AND {raw_col} = ANY(%({name})s)")
             params[name] = list(values)
 
-    group = f"GROUP BY {', '.join(str(i + 1) for i in range(len(by)))}" if by else ""
-    bucket_sql = f"""
-        SELECT {", ".join([*bucket_dims, "SUM(r.revenue) AS revenue", "SUM(r.units)::bigint AS units",
-                           "SUM(r.transactions)::bigint AS transactions"])}
+    bucket_rows = f"""
+        SELECT {", ".join([*bucket_dims, "r.revenue", "r.units", "r.transactions"])}
         FROM {table} r {joins}
-        WHERE {_bucket_where(starts, grains, period, tz, mark, params)}{"".join(filter_sql)}
-        {group}"""
+        WHERE {_bucket_where(starts, grains, period, tz, mark, params)}{"".join(filter_sql)}"""
     bucket_params = dict(params)
-    selects = []
-    for branch in _delta_branches("s.sold_at", period, tz, mark, params):
-        selects.append(
-            f"""SELECT {", ".join([*raw_dims, "s.amount", "s.quantity::bigint", "s.transactions::bigint"])}
+    delta_rows = [
+        f"""SELECT {", ".join([*raw_dims, "s.amount", "s.quantity::bigint", "s.transactions::bigint"])}
             FROM fleet_sale s{_raw_joins(by, filters)}
             WHERE {branch}{"".join(raw_filter_sql)}"""
+        for branch in _delta_branches("s.sold_at", period, tz, mark, params)
+    ]
+    return _SalesSql(list(by), bucket_rows, bucket_params, delta_rows, params)
+
+
+def _sales_by_rollup(
+    *, period: Period, tz: ZoneInfo, filters: Filters, by: Sequence[str], mark: Watermark | None,
+    count_only: bool = False,
+) -> list[dict[str, Any]] | None:
+    q = _sales_sql(period=period, tz=tz, filters=filters, by=by, mark=mark)
+    if q is None or mark is None:
+        return None
+    if count_only:
+        # Only how many groups exist: counted where the rows are, nothing but one number comes back.
+        union = " UNION ".join(
+            [f"SELECT {', '.join(by)} FROM ({q.bucket_rows}) AS b", *(f"SELECT {', '.join(by)} FROM ({d}) AS d"
+                                                                     for d in q.delta_rows)]
         )
-    names = "".join(f"{d}, " for d in by)
+        (count,) = _fetch_versioned(f"SELECT count(*) FROM ({union}) AS g", q.params, mark)
+        return [{"n": int(count[0])}]
     delta: list[dict[str, Any]] = []
-    if selects:
+    if q.delta_rows:
         delta = _fetch(
             f"""
-            SELECT {names}SUM(revenue) AS revenue, SUM(units)::bigint AS units, SUM(transactions)::bigint AS transactions
-            FROM ({" UNION ALL ".join(selects)}) AS u ({names}revenue, units, transactions)
-            {group}
+            SELECT {q.names}SUM(revenue) AS revenue, SUM(units)::bigint AS units, SUM(transactions)::bigint AS transactions
+            FROM ({" UNION ALL ".join(q.delta_rows)}) AS u ({q.names}revenue, units, transactions)
+            {q.group}
             """,
-            params,
+            q.params,
         )
-    if count_only:
-        # Only which groups exist: no money to load for 2,000 devices.
-        keys_sql = f"""
-            SELECT {", ".join(bucket_dims)} FROM {table} r {joins}
-            WHERE {_bucket_where(starts, grains, period, tz, mark, bucket_params)}{"".join(filter_sql)}
-            {group}"""
-        _, key_rows = _cached_rows(keys_sql, bucket_params, mark)  # each row is the key tuple itself
-        keys = set(key_rows)
-        keys.update(tuple(row[d] for d in by) for row in delta if row["revenue"] is not None)
-        return [{"n": len(keys)}]
+    bucket_sql = f"""
+        SELECT {q.names}SUM(revenue) AS revenue, SUM(units)::bigint AS units, SUM(transactions)::bigint AS transactions
+        FROM ({q.bucket_rows}) AS b ({q.names}revenue, units, transactions)
+        {q.group}"""
     # Bucket rows are fresh objects (built here or unpickled from the cache), so they are summed into in
     # place; only the live delta's few rows are looked up by key.
     merged: dict[tuple[Any, ...], dict[str, Any]] = {}
-    columns, bucket_rows = _cached_rows(bucket_sql, bucket_params, mark)
+    columns, bucket_rows = _cached_rows(bucket_sql, q.bucket_params, mark)
     width = len(by)
     for values in bucket_rows:
         if values[-3] is not None:
@@ -374,6 +409,87 @@ def _sales_by_rollup(
             into["units"] += row["units"]
             into["transactions"] += row["transactions"]
     return list(merged.values())
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """How many groups of the first dimension have sales, and per dimension its `limit` best rows by revenue
+    (ties: smallest key first), each {dimension: key, revenue, units, transactions}."""
+
+    groups: int
+    top: dict[str, list[dict[str, Any]]]
+
+
+# Dimensions that are a column of the first dimension's own row.
+_ATTRIBUTES = {"device": {"location": "location_id", "device_type": "device_type_id"}, "product": {"category": "category_id"}}
+
+
+def sales_ranked_rollup(
+    *, period: Period, tz: ZoneInfo, filters: Filters, by: Sequence[str], limit: int, mark: Watermark | None
+) -> Ranking | None:
+    """The top rows per dimension of `by` (the first the finest; the others determined by it, e.g. a device's
+    location), ranked in the database: buckets and live delta are summed and ranked in one statement, so
+    only the winners come back, not a row per device."""
+    attributes = _ATTRIBUTES.get(by[0], {})
+    late_join = all(dim in attributes for dim in by[1:])
+    for _ in range(3):
+        # A device's location (a product's category) is joined to the summed groups, not to every bucket row.
+        q = _sales_sql(period=period, tz=tz, filters=filters, by=by[:1] if late_join else by, mark=mark)
+        if q is None or mark is None:
+            return None
+        merged = q.merged()
+        if late_join and len(by) > 1:
+            table = {"device": "fleet_device", "product": "fleet_product"}[by[0]]
+            merged = (
+                f"SELECT g.{by[0]}, {', '.join(f'a.{attributes[dim]} AS {dim}' for dim in by[1:])},"
+                f" g.revenue, g.units, g.transactions FROM ({merged}) AS g JOIN {table} a ON a.id = g.{by[0]}"
+            )
+        parts = ["(SELECT -1 AS part, NULL AS key, NULL::numeric AS revenue, NULL::bigint AS units,"
+                 " count(*)::bigint AS transactions FROM m)"]
+        parts += [
+            f"(SELECT {i}, {dim}, SUM(revenue), SUM(units)::bigint, SUM(transactions)::bigint"
+            f" FROM m GROUP BY {dim} ORDER BY 3 DESC, 2 LIMIT %(rank_limit)s)"
+            for i, dim in enumerate(by)
+        ]
+        sql = f"WITH m AS MATERIALIZED ({merged}) " + " UNION ALL ".join(parts)
+        try:
+            rows = _fetch_versioned(sql, {**q.params, "rank_limit": limit}, mark)
+        except _VersionMoved:
+            mark = watermark(fresh=True)  # a job committed meanwhile: start again from its watermark
+            continue
+        top: dict[str, list[dict[str, Any]]] = {dim: [] for dim in by}
+        groups = 0
+        for part, key, revenue, units, transactions in rows:
+            if part < 0:
+                groups = int(transactions)
+            else:
+                top[by[part]].append({by[part]: key, "revenue": revenue, "units": units, "transactions": transactions})
+        for dim, ranked in top.items():  # UNION ALL does not keep each part's order
+            ranked.sort(key=_by_revenue_then(dim))
+        return Ranking(groups=groups, top=top)
+    return None
+
+
+def _by_revenue_then(dim: str) -> Callable[[dict[str, Any]], tuple[Any, Any]]:
+    return lambda row: (-row["revenue"], row[dim])
+
+
+def _fetch_versioned(sql: str, params: dict[str, Any], mark: Watermark) -> list[tuple[Any, ...]]:
+    """Rows of a statement that reads buckets, checked to belong to `mark`'s version (else _VersionMoved):
+    the buckets and the live delta from `mark`'s watermark then never overlap or leave a gap."""
+    version_sql = "SELECT (extract(epoch FROM updated_at) * 1000000)::bigint FROM analytics_rollupwatermark WHERE id = 1"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT ({version_sql}) AS _version, b.* FROM ({sql}) AS b", params)
+        fetched = cursor.fetchall()
+        if fetched:
+            version = fetched[0][0]
+        else:
+            cursor.execute(version_sql)
+            row = cursor.fetchone()
+            version = row[0] if row else None
+    if version != mark.version:
+        raise _VersionMoved
+    return [row[1:] for row in fetched]
 
 
 _BOOKING_FAMILY_DIMS = {

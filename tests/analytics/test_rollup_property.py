@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from analytics.filters import Filters
 from analytics.periods import Period
-from analytics.query import sales_by
+from analytics.query import sales_by, sales_count_distinct, sales_top
 from analytics.rollups.services import rollup_hourly
 from tests.analytics.rollup_support import (
     SaleRow,
@@ -85,6 +85,19 @@ def _check(rows: list[SaleRow], tz, ranges: list[tuple[date, date]], catalog) ->
             }
             want = expected(rows, tz, start, end, key)
             assert got == want, (period, by)
+        # Top lists and distinct counts, ranked in the database, against a plain ranking of the expected sums.
+        for by, keys in (
+            (("device", "location"), (lambda r: device_ids[r.device], lambda r: catalog.devices[r.device].location_id)),
+            (("product", "category"), (lambda r: product_ids[r.product], lambda r: catalog.products[r.product].category_id)),
+        ):
+            ranking = sales_top(period=period, by=by, limit=2)
+            for dim, key_of in zip(by, keys, strict=True):
+                sums = expected(rows, tz, start, end, lambda r, loc, key_of=key_of: key_of(r))
+                want_top = sorted(sums.items(), key=lambda item: (-item[1][0], item[0]))[:2]
+                got_top = [(row[dim], (row["revenue"], row["units"], row["transactions"])) for row in ranking.top[dim]]
+                assert got_top == want_top, (period, dim)
+            assert ranking.groups == len(expected(rows, tz, start, end, lambda r, loc, k=keys[0]: k(r))), (period, by)
+        assert sales_count_distinct(period=period) == len(expected(rows, tz, start, end, lambda r, loc: r.device))
         # A filter keeps the rollup path (device family) and must still match.
         only = Filters(devices=(device_ids[0],))
         filtered = sales_by(period=period, filters=only)
