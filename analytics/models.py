@@ -83,10 +83,12 @@ class SalesChainRollup(_Bucket, _SalesMetrics):
     """Chain totals per hour, day, week and month: daily series, totals, hour-of-day heatmaps."""
 
     class Meta:
-        # The metrics ride along in the key's index, so reads are index-only scans.
+        # The metrics ride along in the key's index, so reads are index-only scans. The bucket start leads
+        # the key: sorting it for an index build uses abbreviated (integer) keys, where a leading grain
+        # ('day' for most rows) made every comparison fall through to the next column (migration 0006).
         constraints = [
             models.UniqueConstraint(
-                fields=["grain", "starts_at"], name="sales_chain_rollup_bucket",
+                fields=["starts_at", "grain"], name="sales_chain_rollup_bucket",
                 include=["local_date", "local_hour", "revenue", "units", "transactions"],
             )
         ]
@@ -100,7 +102,7 @@ class SalesDeviceRollup(_Bucket, _SalesMetrics):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["grain", "starts_at", "device_id"], name="sales_device_rollup_bucket",
+                fields=["starts_at", "grain", "device_id"], name="sales_device_rollup_bucket",
                 include=["local_date", "revenue", "units", "transactions"],
             )
         ]
@@ -114,7 +116,7 @@ class SalesProductRollup(_Bucket, _SalesMetrics):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["grain", "starts_at", "product_id"], name="sales_product_rollup_bucket",
+                fields=["starts_at", "grain", "product_id"], name="sales_product_rollup_bucket",
                 include=["local_date", "revenue", "units", "transactions"],
             )
         ]
@@ -133,7 +135,7 @@ class BookingRollup(_Bucket):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["grain", "starts_at", "resource_id", "status"], name="booking_rollup_bucket",
+                fields=["starts_at", "grain", "resource_id", "status"], name="booking_rollup_bucket",
                 include=["local_date", "bookings", "booked_seconds", "revenue"],
             )
         ]

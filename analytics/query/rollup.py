@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, overload
 from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
@@ -44,6 +44,7 @@ class Watermark:
 
 
 _pinned: ContextVar[list[Watermark | None] | None] = ContextVar("rollup_watermark", default=None)
+_pinned_fingerprints: ContextVar[dict[Any, str] | None] = ContextVar("rollup_delta_prints", default=None)
 
 
 def watermark(*, fresh: bool = False) -> Watermark | None:
@@ -68,9 +69,11 @@ def same_watermark() -> Iterator[None]:
     """Answer every question inside from one watermark: one read instead of one per question, and all
     figures of a page relative to the same instant."""
     token = _pinned.set([])
+    prints = _pinned_fingerprints.set({})
     try:
         yield
     finally:
+        _pinned_fingerprints.reset(prints)
         _pinned.reset(token)
 
 
@@ -298,6 +301,7 @@ class _SalesSql:
     bucket_params: dict[str, Any]
     delta_rows: list[str]  # raw-row SELECTs of the live delta (none when the range ends before W)
     params: dict[str, Any]  # for both halves
+    delta_where: list[str]  # the delta's conditions on fleet_sale s alone (no filters): see _answer
 
     @property
     def group(self) -> str:
@@ -346,18 +350,32 @@ def _sales_sql(
             raw_filter_sql.append(f" AND {raw_col} = ANY(%({name})s)")
             params[name] = list(values)
 
-    bucket_rows = f"""
-        SELECT {", ".join([*bucket_dims, "r.revenue", "r.units", "r.transactions"])}
-        FROM {table} r {joins}
-        WHERE {_bucket_where(starts, grains, period, tz, mark, params)}{"".join(filter_sql)}"""
+    columns = ", ".join([*bucket_dims, "r.revenue", "r.units", "r.transactions"])
+    where = _bucket_where(starts, grains, period, tz, mark, params)
+    if grains == ("hour",) or where == "false":
+        bucket_rows = f"SELECT {columns} FROM {table} r {joins} WHERE {where}{''.join(filter_sql)}"
+    else:
+        # One index range per bucket start (an index-only scan each, no recheck of a long OR per row),
+        # rather than one bitmap scan whose every row is tested against every start.
+        # LATERAL: a nested loop over the few starts whatever the planner's estimates (a merge join would read
+        # every bucket of the grain).
+        bucket_rows = " UNION ALL ".join(
+            f"SELECT x.* FROM unnest(%(b_{grain})s::timestamptz[]) AS b(starts_at) CROSS JOIN LATERAL ("
+            f"SELECT {columns} FROM {table} r {joins}"
+            f" WHERE r.grain = '{grain}' AND r.starts_at = b.starts_at AND r.starts_at < %(w)s{''.join(filter_sql)}"
+            " OFFSET 0) AS x"  # not pulled up into a join the planner may reorder
+            for grain in ("month", "week", "day")
+            if starts.get(grain)
+        )
     bucket_params = dict(params)
+    branches = _delta_branches("s.sold_at", period, tz, mark, params)
     delta_rows = [
         f"""SELECT {", ".join([*raw_dims, "s.amount", "s.quantity::bigint", "s.transactions::bigint"])}
             FROM fleet_sale s{_raw_joins(by, filters)}
             WHERE {branch}{"".join(raw_filter_sql)}"""
-        for branch in _delta_branches("s.sold_at", period, tz, mark, params)
+        for branch in branches
     ]
-    return _SalesSql(list(by), bucket_rows, bucket_params, delta_rows, params)
+    return _SalesSql(list(by), bucket_rows, bucket_params, delta_rows, params, branches)
 
 
 def _sales_by_rollup(
@@ -373,7 +391,7 @@ def _sales_by_rollup(
             [f"SELECT {', '.join(by)} FROM ({q.bucket_rows}) AS b", *(f"SELECT {', '.join(by)} FROM ({d}) AS d"
                                                                      for d in q.delta_rows)]
         )
-        (count,) = _fetch_versioned(f"SELECT count(*) FROM ({union}) AS g", q.params, mark)
+        (count,) = _answer(f"SELECT count(*) FROM ({union}) AS g", q.params, mark, q)
         return [{"n": int(count[0])}]
     delta: list[dict[str, Any]] = []
     if q.delta_rows:
@@ -446,14 +464,16 @@ def sales_ranked_rollup(
             )
         parts = ["(SELECT -1 AS part, NULL AS key, NULL::numeric AS revenue, NULL::bigint AS units,"
                  " count(*)::bigint AS transactions FROM m)"]
+        # m is grouped by the first dimension already: its rows are ranked as they are.
+        parts.append(f"(SELECT 0, {by[0]}, revenue, units, transactions FROM m ORDER BY 3 DESC, 2 LIMIT %(rank_limit)s)")
         parts += [
             f"(SELECT {i}, {dim}, SUM(revenue), SUM(units)::bigint, SUM(transactions)::bigint"
             f" FROM m GROUP BY {dim} ORDER BY 3 DESC, 2 LIMIT %(rank_limit)s)"
-            for i, dim in enumerate(by)
+            for i, dim in enumerate(by[1:], start=1)
         ]
         sql = f"WITH m AS MATERIALIZED ({merged}) " + " UNION ALL ".join(parts)
         try:
-            rows = _fetch_versioned(sql, {**q.params, "rank_limit": limit}, mark)
+            rows = _answer(sql, {**q.params, "rank_limit": limit}, mark, q)
         except _VersionMoved:
             mark = watermark(fresh=True)  # a job committed meanwhile: start again from its watermark
             continue
@@ -474,22 +494,89 @@ def _by_revenue_then(dim: str) -> Callable[[dict[str, Any]], tuple[Any, Any]]:
     return lambda row: (-row["revenue"], row[dim])
 
 
-def _fetch_versioned(sql: str, params: dict[str, Any], mark: Watermark) -> list[tuple[Any, ...]]:
-    """Rows of a statement that reads buckets, checked to belong to `mark`'s version (else _VersionMoved):
-    the buckets and the live delta from `mark`'s watermark then never overlap or leave a gap."""
-    version_sql = "SELECT (extract(epoch FROM updated_at) * 1000000)::bigint FROM analytics_rollupwatermark WHERE id = 1"
+def _answer(sql: str, params: dict[str, Any], mark: Watermark, q: _SalesSql) -> list[tuple[Any, ...]]:
+    """The rows of a statement over buckets and live delta, cached until either changes.
+
+    The buckets cannot change until a rollup job moves the version; the live delta's raw rows are
+    fingerprinted on every call (their count and the sum of a 64-bit hash of each whole row, over the
+    delta's time bounds without the question's filters: a superset, so any change of a row that could
+    count changes the key). One indexed read of the recent rows instead of the whole question; a new
+    sale, a late one, a correction or a deletion makes a new key.
+    """
+    def key(fingerprint: str) -> str:
+        digest = hashlib.sha256(repr((sql, sorted(params.items()), fingerprint)).encode()).hexdigest()[:32]
+        return f"rollup-answer:{mark.version}:{digest}"
+
+    if mark.version is None:
+        return _fetch_versioned(sql, params, mark)
+    hit = cache.get(key(_delta_fingerprint(q)))
+    if hit is not None:
+        return list(hit)
+    # Stored under the fingerprint read in the same statement (one snapshot) as the answer itself.
+    found = _fingerprint_sql(q)
+    extra = f"({found[0]})" if found else "''"
+    fingerprint, rows = _fetch_versioned(sql, {**params, **(found[1] if found else {})}, mark, extra=extra)
+    cache.set(key(str(fingerprint)), rows, BUCKET_CACHE_SECONDS)
+    return rows
+
+
+def _fingerprint_sql(q: _SalesSql) -> tuple[str, dict[str, Any]] | None:
+    if not q.delta_where:
+        return None
+    sql = (
+        "SELECT count(*) || ':' || coalesce(sum(hashtextextended(s::text, 0)::numeric), 0) FROM fleet_sale s"
+        f" WHERE {' OR '.join(f'({branch})' for branch in q.delta_where)}"
+    )
+    return sql, {name: value for name, value in q.params.items() if f"%({name})s" in sql}
+
+
+def _delta_fingerprint(q: _SalesSql) -> str:
+    """See _answer; the questions of one page (same_watermark) over the same range share one reading for
+    their cache lookups."""
+    found = _fingerprint_sql(q)
+    if found is None:
+        return ""
+    sql, params = found
+    key = (sql, tuple(sorted(params.items())))
+    pinned = _pinned_fingerprints.get()
+    if pinned is not None and key in pinned:
+        return pinned[key]
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT ({version_sql}) AS _version, b.* FROM ({sql}) AS b", params)
+        cursor.execute(sql, params)
+        fingerprint = str(cursor.fetchone()[0])
+    if pinned is not None:
+        pinned[key] = fingerprint
+    return fingerprint
+
+
+@overload
+def _fetch_versioned(sql: str, params: dict[str, Any], mark: Watermark) -> list[tuple[Any, ...]]: ...
+
+
+@overload
+def _fetch_versioned(
+    sql: str, params: dict[str, Any], mark: Watermark, *, extra: str
+) -> tuple[Any, list[tuple[Any, ...]]]: ...
+
+
+def _fetch_versioned(
+    sql: str, params: dict[str, Any], mark: Watermark, *, extra: str | None = None
+) -> list[tuple[Any, ...]] | tuple[Any, list[tuple[Any, ...]]]:
+    """Rows of a statement that reads buckets, checked to belong to `mark`'s version (else _VersionMoved):
+    the buckets and the live delta from `mark`'s watermark then never overlap or leave a gap. `extra`: a
+    scalar SQL expression read in the same statement, returned first."""
+    version_sql = "SELECT (extract(epoch FROM updated_at) * 1000000)::bigint FROM analytics_rollupwatermark WHERE id = 1"
+    probe = f"({version_sql}) AS _version, {extra or 'NULL'} AS _extra"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {probe}, b.* FROM ({sql}) AS b", params)
         fetched = cursor.fetchall()
-        if fetched:
-            version = fetched[0][0]
-        else:
-            cursor.execute(version_sql)
-            row = cursor.fetchone()
-            version = row[0] if row else None
+        if not fetched:  # nothing to read them from: ask again; a job in between makes the version differ
+            cursor.execute(f"SELECT {probe}", params)
+        version, value = (fetched[0] if fetched else cursor.fetchone())[:2]
     if version != mark.version:
         raise _VersionMoved
-    return [row[1:] for row in fetched]
+    rows = [row[2:] for row in fetched]
+    return rows if extra is None else (value, rows)
 
 
 _BOOKING_FAMILY_DIMS = {

@@ -1,7 +1,7 @@
 """A full rebuild on several connections at once: shadow tables filled in parallel, swapped in one transaction.
 
 One connection aggregates 10M sales at about 3 s of CPU per pass, and the rebuild's work (the day
-buckets, then weeks and months, the indexes, VACUUM) is several passes; one core would do all of it
+buckets, then weeks and months, the indexes) is several passes; one core would do all of it
 while the others idle. So the rebuild runs on `workers` extra connections:
 
 1. The job's own transaction takes the chain's advisory lock, reads the clock and exports its
@@ -11,10 +11,12 @@ while the others idle. So the rebuild runs on `workers` extra connections:
 3. The workers import that snapshot (REPEATABLE READ): all of them read exactly the raw rows the job
    sees, and share the local days out between them, a chunk at a time, with the same SQL as every
    other refresh (`sql.sales_days_sql`, fresh inserts). Then, each on its own share, weeks and months
-   from the day buckets, the keys' indexes, and VACUUM (ANALYZE), so reads are index-only at once.
+   from the day buckets, the keys' indexes, and ANALYZE.
 4. The job's transaction drops the old tables and renames the shadows in their place, constraint and
    index names included, moves the watermark, and commits: readers see the old buckets or the new
-   ones, never a mix. A failure or a kill before that commit leaves the old tables as they were; the
+   ones, never a mix. Then the workers VACUUM the new tables (the visibility map, so reads are
+   index-only at once): not before the commit, while the job's exported snapshot is still open, new
+   rows are not yet visible to everyone and VACUUM would leave their pages unmarked. A failure or a kill before that commit leaves the old tables as they were; the
    next rebuild drops any shadow left behind.
 
 Only for a job that owns its transaction (the command, the Celery task): workers cannot see rows a
@@ -242,32 +244,36 @@ def day_tasks(tz: ZoneInfo, first: date, last: date, *, now: datetime) -> list[T
 
 
 def finish_tasks(tz: ZoneInfo, indexes: Sequence[Index], *, workers: int) -> list[Task]:
-    """After the day buckets, per family: weeks and months from them, the indexes, VACUUM (ANALYZE) (the
-    visibility map, so reads are index-only at once). The device family, by far the biggest, shares
-    its weeks and months out by device and builds its indexes side by side, first; the other families
-    run whole while its longest index builds; its VACUUM comes last (its lock waits for the builds)."""
+    """After the day buckets, per family: weeks and months from them, then its indexes side by side, then
+    ANALYZE. The device family, by far the biggest, shares its weeks and months out by device. Workers
+    take the first ready task in this order: the biggest family's first, and the wide unique (covering)
+    index before the primary key, so the longest chain of work starts first."""
     params = {"tz": str(tz)}
+    families = (sql.SALES_DEVICE, sql.SALES_PRODUCT, sql.BOOKINGS, sql.SALES_CHAIN)
+    coarse: list[Task] = []
+    builds: list[Task] = []
+    analyzes: list[Task] = []
+    for family in families:
+        shares = workers if family is sql.SALES_DEVICE else 1
+        parts = [
+            task(f"{family.table} coarse {k}", (sql.coarse_fresh_sql(family, suffix=SUFFIX, part=(k, shares)), params))
+            for k in range(shares)
+        ]
+        own = sorted((index for index in indexes if index.table == family.table), key=lambda index: index.kind == "p")
+        built = [
+            task(f"{family.table} {index.name}", _build_index_sql(index), after=[part.name for part in parts])
+            for index in own
+        ]
+        coarse += parts
+        builds += built
+        analyzes.append(task(f"{family.table} analyze", f'ANALYZE "{family.table}{SUFFIX}"', after=[b.name for b in built]))
+    return [*coarse, *builds, *analyzes]
 
-    def builds(family: sql.Family) -> list[str]:
-        return [_build_index_sql(index) for index in indexes if index.table == family.table]
 
-    device = sql.SALES_DEVICE
-    parts = [
-        task(f"{device.table} coarse {k}", (sql.coarse_fresh_sql(device, suffix=SUFFIX, part=(k, workers)), params))
-        for k in range(workers)
-    ]
-    built = [
-        task(f"{device.table} index {i}", build, after=[part.name for part in parts])
-        for i, build in enumerate(builds(device))
-    ]
-    others = [
-        task(family.table, (sql.coarse_fresh_sql(family, suffix=SUFFIX), params), *builds(family),
-             f'VACUUM (ANALYZE) "{family.table}{SUFFIX}"')
-        for family in sql.FAMILIES
-        if family is not device
-    ]
-    vacuum = task(f"{device.table} vacuum", f'VACUUM (ANALYZE) "{device.table}{SUFFIX}"', after=[b.name for b in built])
-    return [*parts, *built, *others, vacuum]
+def vacuum(schema: str, *, workers: int) -> None:
+    """VACUUM the (swapped-in) rollup tables side by side; after the commit (see the module's docstring)."""
+    tables = sorted((family.table for family in sql.FAMILIES), key=lambda table: table != sql.SALES_DEVICE.table)
+    run_tasks(schema, [task(f"vacuum {table}", f'VACUUM "{table}"') for table in tables], workers=workers)
 
 
 def rebuild_into_shadows(

@@ -460,6 +460,8 @@ def _rebuild_parallel(workers: int) -> RollupReport:
         parallel.discard_shadows(schema)
         raise
     stage("commit")
+    parallel.vacuum(schema, workers=workers)
+    stage("vacuum")
     report.seconds = time.perf_counter() - started
     return report
 

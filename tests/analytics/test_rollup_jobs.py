@@ -240,3 +240,34 @@ def test_single_transaction_rebuild_equals_the_raw_rows_across_dst_changes(in_ch
         rows, tz, first, last, lambda r, at: (at.date(), products[r.product])
     )
     assert_coarse_match_days()
+
+
+def test_cached_answers_follow_every_change_of_the_live_delta(in_chain_a: Any) -> None:
+    """Rankings and counts are cached per rollup version and live-delta fingerprint: a new sale, a corrected
+    amount and a deletion since the last job each show at once, with no job in between."""
+    from analytics.query import sales_count_distinct, sales_top
+
+    tz = in_chain_a.chain.tz
+    catalog = make_catalog()
+    long_ago = timezone.now() - timedelta(days=3)
+    add_sales(catalog, [SaleRow(sold_at=long_ago, device=0, product=0, quantity=1, amount=Decimal("2.00"),
+                                ingested_at=long_ago)])
+    rollup_hourly()
+    today = timezone.now().astimezone(tz).date()
+    period = Period(today - timedelta(days=6), today)
+
+    def answer() -> tuple[list[tuple[int, Decimal]], int, int]:
+        ranking = sales_top(period=period, by=["device"], limit=5)
+        return ([(row["device"], row["revenue"]) for row in ranking.top["device"]], ranking.groups,
+                sales_count_distinct(period=period))
+
+    d0, d1 = catalog.devices[0].pk, catalog.devices[1].pk
+    assert answer() == ([(d0, Decimal("2.0000"))], 1, 1)
+    assert answer() == ([(d0, Decimal("2.0000"))], 1, 1)  # a cache hit gives the same
+    (fresh,) = add_sales(catalog, [SaleRow(sold_at=timezone.now() - timedelta(minutes=2), device=1, product=1,
+                                           quantity=1, amount=Decimal("5.00"))])
+    assert answer() == ([(d1, Decimal("5.00")), (d0, Decimal("2.0000"))], 2, 2)
+    Sale.objects.filter(pk=fresh.pk).update(amount=Decimal("1.50"))
+    assert answer() == ([(d0, Decimal("2.0000")), (d1, Decimal("1.50"))], 2, 2)
+    Sale.objects.filter(pk=fresh.pk).delete()
+    assert answer() == ([(d0, Decimal("2.0000"))], 1, 1)
