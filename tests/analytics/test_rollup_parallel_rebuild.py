@@ -79,7 +79,9 @@ def _seed_dst_sales(tz: ZoneInfo) -> tuple[list[SaleRow], Catalog]:
     catalog = make_catalog(devices=5, products=4)
     rows: list[SaleRow] = []
     long_ago = timezone.now() - timedelta(days=400)
-    for day in (date(2026, 3, 28), date(2026, 3, 29), date(2026, 3, 30), date(2026, 10, 24), date(2026, 10, 25)):
+    # DST days, and weeks that straddle a month (Mon 30 Mar, Mon 26 Oct).
+    for day in (date(2026, 3, 28), date(2026, 3, 29), date(2026, 3, 30), date(2026, 4, 1), date(2026, 10, 24),
+                date(2026, 10, 25), date(2026, 10, 31), date(2026, 11, 1)):
         start = local(tz, day) - timedelta(hours=3)  # from before the local midnight through the next day
         rows.extend(
             SaleRow(sold_at=start + timedelta(minutes=41 * i), device=i % 5, product=(i // 2) % 4, quantity=1 + i % 2,
