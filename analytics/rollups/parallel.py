@@ -84,6 +84,8 @@ def _connect(schema: str) -> psycopg.Connection[Any]:
     conn.execute("SET work_mem = '256MB'")
     conn.execute("SET hash_mem_multiplier = 4")
     conn.execute("SET maintenance_work_mem = '512MB'")
+    # The workers are the parallelism: an index build that starts its own workers only competes with them.
+    conn.execute("SET max_parallel_maintenance_workers = 0")
     return conn
 
 
