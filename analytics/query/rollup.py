@@ -322,8 +322,9 @@ class _SalesSql:
 
 
 def _sales_sql(
-    *, period: Period, tz: ZoneInfo, filters: Filters, by: Sequence[str], mark: Watermark | None
+    *, period: Period, tz: ZoneInfo, filters: Filters, by: Sequence[str], mark: Watermark | None, keys_only: bool = False
 ) -> _SalesSql | None:
+    """The question's SQL halves; `keys_only`: the rows select the dimensions alone (which groups exist)."""
     family = _sales_family(by, filters)
     if family is None or mark is None:
         return None
@@ -350,7 +351,7 @@ def _sales_sql(
             raw_filter_sql.append(f" AND {raw_col} = ANY(%({name})s)")
             params[name] = list(values)
 
-    columns = ", ".join([*bucket_dims, "r.revenue", "r.units", "r.transactions"])
+    columns = ", ".join([*bucket_dims, *(() if keys_only else ("r.revenue", "r.units", "r.transactions"))])
     where = _bucket_where(starts, grains, period, tz, mark, params)
     if grains == ("hour",) or where == "false":
         bucket_rows = f"SELECT {columns} FROM {table} r {joins} WHERE {where}{''.join(filter_sql)}"
@@ -370,7 +371,7 @@ def _sales_sql(
     bucket_params = dict(params)
     branches = _delta_branches("s.sold_at", period, tz, mark, params)
     delta_rows = [
-        f"""SELECT {", ".join([*raw_dims, "s.amount", "s.quantity::bigint", "s.transactions::bigint"])}
+        f"""SELECT {", ".join([*raw_dims, *(() if keys_only else ("s.amount", "s.quantity::bigint", "s.transactions::bigint"))])}
             FROM fleet_sale s{_raw_joins(by, filters)}
             WHERE {branch}{"".join(raw_filter_sql)}"""
         for branch in branches
@@ -382,7 +383,7 @@ def _sales_by_rollup(
     *, period: Period, tz: ZoneInfo, filters: Filters, by: Sequence[str], mark: Watermark | None,
     count_only: bool = False,
 ) -> list[dict[str, Any]] | None:
-    q = _sales_sql(period=period, tz=tz, filters=filters, by=by, mark=mark)
+    q = _sales_sql(period=period, tz=tz, filters=filters, by=by, mark=mark, keys_only=count_only)
     if q is None or mark is None:
         return None
     if count_only:
