@@ -26,7 +26,8 @@ class Command(BaseCommand):
         parser.add_argument("--end", type=date.fromisoformat, help="last local date (YYYY-MM-DD) to recompute")
         parser.add_argument(
             "--single-transaction", action="store_true",
-            help="with --rebuild: one transaction and one scan of the raw rows (fastest; readers wait for it)",
+            help="with --rebuild: the fastest full rebuild, one connection per core (CVD_ROLLUP_REBUILD_WORKERS) into "
+            "shadow tables that one transaction swaps in (readers see the old buckets until then)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
