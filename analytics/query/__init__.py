@@ -18,7 +18,14 @@ from django.utils import timezone
 from analytics.filters import NO_FILTERS, Filters
 from analytics.periods import Period
 from analytics.query.raw import BOOKING_DIMENSIONS, SALES_DIMENSIONS, bookings_by_raw, sales_by_raw
-from analytics.query.rollup import Ranking, bookings_by_rollup, sales_by_rollup, sales_ranked_rollup, watermark
+from analytics.query.rollup import (
+    Ranking,
+    bookings_by_rollup,
+    revenue_order,
+    sales_by_rollup,
+    sales_ranked_rollup,
+    watermark,
+)
 from chains.models import Chain
 from chains.tenancy import current_schema
 
@@ -126,7 +133,7 @@ def rank_rows(rows: Sequence[dict[str, Any]], *, by: Sequence[str], limit: int) 
             into["revenue"] += Decimal(row["revenue"])
             into["units"] += int(row["units"])
             into["transactions"] += int(row["transactions"])
-        top[dim] = sorted(sums.values(), key=lambda row, d=dim: (-row["revenue"], row[d]))[:limit]  # type: ignore[misc]
+        top[dim] = sorted(sums.values(), key=revenue_order(dim))[:limit]
     return Ranking(groups=len({row[by[0]] for row in rows}), top=top)
 
 

@@ -78,45 +78,13 @@ def same_watermark() -> Iterator[None]:
 
 
 # The bucket part of an answer cannot change until a rollup job commits (which moves the version), so
-# it is cached per chain (tenant-prefixed keys), version and question; the live delta never is.
+# it is cached per chain (tenant-prefixed keys), version and question; an answer that includes the live
+# delta also carries the delta's fingerprint in its key (see _answer).
 BUCKET_CACHE_SECONDS = 2 * 3600
 
 
 class _VersionMoved(Exception):
     """A rollup job committed between reading the watermark and reading the buckets."""
-
-
-def _cached_rows(sql: str, params: dict[str, Any], mark: Watermark) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """(columns, rows as plain tuples) of a bucket statement: cached as tuples, which pickle and load
-    several times faster than one dict per row (2,000 devices a question at 10M sales)."""
-    key = None
-    if mark.version is not None:
-        digest = hashlib.sha256(repr((sql, sorted(params.items()))).encode()).hexdigest()[:32]
-        key = f"rollup-rows:{mark.version}:{digest}"
-        hit = cache.get(key)
-        if hit is not None:
-            return hit[0], hit[1]
-    # The statement reads the version itself, so the rows are known to belong to `mark`.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            # An integer version per row costs nothing to load (a timestamp would be parsed 2,000 times).
-            f"SELECT (SELECT (extract(epoch FROM updated_at) * 1000000)::bigint FROM analytics_rollupwatermark WHERE id = 1) AS _version, b.* FROM ({sql}) AS b",
-            params,
-        )
-        columns = [col[0] for col in cursor.description or []][1:]
-        fetched = cursor.fetchall()
-        if fetched:
-            version = fetched[0][0]
-        else:  # nothing to read the version from: ask again; a job in between makes it differ
-            cursor.execute("SELECT (extract(epoch FROM updated_at) * 1000000)::bigint FROM analytics_rollupwatermark WHERE id = 1")
-            row = cursor.fetchone()
-            version = row[0] if row else None
-    if version != mark.version:
-        raise _VersionMoved
-    rows = [row[1:] for row in fetched]
-    if key is not None:
-        cache.set(key, (columns, rows), BUCKET_CACHE_SECONDS)
-    return columns, rows
 
 
 def _next_month(day: date) -> date:
@@ -411,7 +379,9 @@ def _sales_by_rollup(
     # Bucket rows are fresh objects (built here or unpickled from the cache), so they are summed into in
     # place; only the live delta's few rows are looked up by key.
     merged: dict[tuple[Any, ...], dict[str, Any]] = {}
-    columns, bucket_rows = _cached_rows(bucket_sql, q.bucket_params, mark)
+    columns = [*by, "revenue", "units", "transactions"]
+    # The bucket part alone: cached per version (tuples pickle several times faster than a dict per row).
+    bucket_rows = _answer(bucket_sql, q.bucket_params, mark)
     width = len(by)
     for values in bucket_rows:
         if values[-3] is not None:
@@ -486,17 +456,18 @@ def sales_ranked_rollup(
             else:
                 top[by[part]].append({by[part]: key, "revenue": revenue, "units": units, "transactions": transactions})
         for dim, ranked in top.items():  # UNION ALL does not keep each part's order
-            ranked.sort(key=_by_revenue_then(dim))
+            ranked.sort(key=revenue_order(dim))
         return Ranking(groups=groups, top=top)
     return None
 
 
-def _by_revenue_then(dim: str) -> Callable[[dict[str, Any]], tuple[Any, Any]]:
+def revenue_order(dim: str) -> Callable[[dict[str, Any]], tuple[Any, Any]]:
+    """Sort key of a ranking: highest revenue first, ties by the smallest `dim` value."""
     return lambda row: (-row["revenue"], row[dim])
 
 
-def _answer(sql: str, params: dict[str, Any], mark: Watermark, q: _SalesSql) -> list[tuple[Any, ...]]:
-    """The rows of a statement over buckets and live delta, cached until either changes.
+def _answer(sql: str, params: dict[str, Any], mark: Watermark, q: _SalesSql | None = None) -> list[tuple[Any, ...]]:
+    """The rows of a statement over buckets and (with `q`) the live delta of `q`, cached until either changes.
 
     The buckets cannot change until a rollup job moves the version; the live delta's raw rows are
     fingerprinted on every call (their count and the sum of a 64-bit hash of each whole row, over the
@@ -510,11 +481,11 @@ def _answer(sql: str, params: dict[str, Any], mark: Watermark, q: _SalesSql) -> 
 
     if mark.version is None:
         return _fetch_versioned(sql, params, mark)
-    hit = cache.get(key(_delta_fingerprint(q)))
+    hit = cache.get(key(_delta_fingerprint(q) if q is not None else ""))
     if hit is not None:
         return list(hit)
     # Stored under the fingerprint read in the same statement (one snapshot) as the answer itself.
-    found = _fingerprint_sql(q)
+    found = _fingerprint_sql(q) if q is not None else None
     extra = f"({found[0]})" if found else "''"
     fingerprint, rows = _fetch_versioned(sql, {**params, **(found[1] if found else {})}, mark, extra=extra)
     cache.set(key(str(fingerprint)), rows, BUCKET_CACHE_SECONDS)
