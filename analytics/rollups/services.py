@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -359,7 +360,7 @@ def rollup_rebuild(
     tz = _chain_tz()
     started = time.perf_counter()
     report = RollupReport(kind="rebuild")
-    pause = float(os.environ.get("CVD_ROLLUP_CHUNK_PAUSE", "0") or 0)  # throttle big rebuilds (and tests)
+    pause = float(os.environ.get("CVD_ROLLUP_CHUNK_PAUSE", "0") or 0)  # throttle big rebuilds
     with transaction.atomic():
         _lock(wait_seconds=LOCK_WAIT_SECONDS)
         now = _db_now()
@@ -379,8 +380,10 @@ def rollup_rebuild(
         last_day = min(last_day, end)
     run = _run_log("rebuild", first_day, last_day)
     chunk_start = first_day
+    chunk_number = 0
     while chunk_start <= last_day:
         chunk_end = min(chunk_start + timedelta(days=chunk_days - 1), last_day)
+        chunk_number += 1
         with transaction.atomic():
             _lock(wait_seconds=LOCK_WAIT_SECONDS)
             if first_build:
@@ -392,6 +395,7 @@ def rollup_rebuild(
             )
             if pause:
                 time.sleep(pause)
+            _hold_for_tests(chunk_number)
             report.changed_rows += _refresh_coarse(days=_days_between(chunk_start, chunk_end), tz=tz)
             if first_build:
                 RollupWatermark.objects.filter(pk=1).update(covered_until=bound, updated_at=timezone.now())
@@ -407,6 +411,26 @@ def rollup_rebuild(
     report.covered_until = RollupWatermark.objects.get(pk=1).covered_until
     report.seconds = _run_done(run, started)
     return report
+
+
+def _hold_for_tests(chunk_number: int) -> None:
+    """Park a rebuild inside chunk N's transaction while the file CVD_ROLLUP_HOLD_FILE (holding N) exists.
+
+    It lets a test kill a worker at a chosen chunk instead of racing a timer; `<file>.reached` says
+    the rebuild is parked. Unset (always, outside tests), it costs one environment lookup per chunk.
+    """
+    hold = os.environ.get("CVD_ROLLUP_HOLD_FILE")
+    if not hold:
+        return
+    try:
+        at = int(Path(hold).read_text().strip() or 0)
+    except (FileNotFoundError, ValueError):
+        return
+    if chunk_number < at:
+        return
+    Path(f"{hold}.reached").write_text(str(chunk_number))
+    while Path(hold).exists():
+        time.sleep(0.05)
 
 
 def rollup_rebuild_all_at_once(*, workers: int | None = None) -> RollupReport:

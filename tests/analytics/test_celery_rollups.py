@@ -101,10 +101,14 @@ def _raw_by_day(tz: str) -> dict[Any, Decimal]:
         return dict(cursor.fetchall())
 
 
-def _seed(schema: str, tz: ZoneInfo, days: int, per_day: int) -> None:
+def _seed(schema: str, tz: ZoneInfo, days: int, per_day: int, *, from_month_start: bool = False) -> None:
+    """`per_day` sales on each of `days` local days ending before today; with `from_month_start` the
+    first day is the 1st of a month, where a rebuild's first chunk starts (the month bucket's start)."""
     with schema_context(schema):
         catalog = make_catalog()
         start = timezone.now().astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days)
+        if from_month_start:
+            start = (start - timedelta(days=5)).replace(day=1)
         long_ago = timezone.now() - timedelta(days=days + 30)
         add_sales(catalog, [
             SaleRow(sold_at=start + timedelta(days=d, minutes=37 * i), device=i % 3, product=(d + i) % 3, quantity=1,
@@ -122,7 +126,9 @@ def committed(django_db_setup: None, django_db_blocker: Any, committed_chain: Ca
 def test_worker_killed_mid_rebuild_leaves_whole_buckets_and_the_redelivery_completes(committed: Any, tmp_path: Path) -> None:
     chain = committed(time_zone="Europe/Stockholm")
     tz = "Europe/Stockholm"
-    _seed(chain.schema_name, ZoneInfo(tz), days=70, per_day=12)
+    # Data from the 1st of a month: the rebuild's chunks (7 days from the month bucket's start) all hold sales,
+    # whatever today's date is.
+    _seed(chain.schema_name, ZoneInfo(tz), days=70, per_day=12, from_month_start=True)
     with schema_context(chain.schema_name):
         rollup_hourly()  # built; now change every raw amount behind the rollups' back
         old = _day_sums("analytics_salesdevicerollup", "day")
@@ -134,12 +140,15 @@ def test_worker_killed_mid_rebuild_leaves_whole_buckets_and_the_redelivery_compl
     baseline = _in(chain.schema_name, lambda: RollupRun.objects.order_by("-pk").values_list("pk", flat=True).first() or 0)
     queue = f"rollup-kill-{uuid.uuid4().hex[:8]}"
     log = tmp_path / "worker.log"
-    env = _env(queue, [chain.schema_name], CVD_ROLLUP_CHUNK_PAUSE="0.6")
+    hold = tmp_path / "hold"
+    hold.write_text("3")  # the rebuild parks inside its third chunk's transaction while this file exists
+    env = _env(queue, [chain.schema_name], CVD_ROLLUP_HOLD_FILE=str(hold))
     with _worker(queue, env, log) as worker:
         with schema_context(chain.schema_name):
             rollup_rebuild_task.apply_async(kwargs={"chunk_days": 7}, queue=queue)
 
-        _wait(lambda: _chunks_done(chain.schema_name, baseline) >= 2, 40, "two rebuilt chunks", [log])
+        _wait(lambda: Path(f"{hold}.reached").exists(), 40, "the rebuild to reach its third chunk", [log])
+        assert _chunks_done(chain.schema_name, baseline) == 2
         children = psutil.Process(worker.pid).children(recursive=True)
         assert children, "the prefork worker has a pool process"
         for child in children:
@@ -158,6 +167,7 @@ def test_worker_killed_mid_rebuild_leaves_whole_buckets_and_the_redelivery_compl
             assert max(rebuilt) < min(untouched), "chunks are rebuilt oldest first, each all or nothing"
             assert_coarse_match_days()
             assert not RollupRun.objects.filter(kind="rebuild", pk__gt=baseline, finished_at__isnull=False).exists()
+        hold.unlink()  # the redelivered rebuild runs straight through
 
         # acks_late + reject_on_worker_lost: the message goes back to the queue and the rebuild runs again to the end.
         _wait(
