@@ -5,15 +5,17 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.request import Request
+from rest_framework.response import Response
 
 from analytics.params import AnalyticsParams, params_from_validated
 from analytics.query import local_today
+from analytics.reports import get_report
 from chains.capabilities import ANALYTICS_READ
 from chains.views import CapabilityAPIView
 
@@ -74,3 +76,14 @@ class AnalyticsApi(CapabilityAPIView):
         )
         serializer.is_valid(raise_exception=True)
         return params_from_validated(serializer.validated_data), dict(serializer.validated_data)
+
+
+class ReportApi(AnalyticsApi):
+    """An analytics report of the registry (analytics.reports): validate its parameters, run it, present it."""
+
+    report_name: ClassVar[str]
+
+    def answer(self, request: Request, data: Any = None) -> Response:
+        report = get_report(self.report_name)
+        params, values = self.validated(request, report.params, data=data)
+        return Response(present(report.compute(params, values)))

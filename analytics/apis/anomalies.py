@@ -6,15 +6,15 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from analytics.apis._base import ERROR_RESPONSES, AnalyticsApi, present
-from analytics.selectors.anomalies import anomalies
+from analytics.apis._base import ERROR_RESPONSES, ReportApi
 from analytics.serializers import AnomaliesSerializer, ApiParamsSerializer
 
 
-class AnomaliesApi(AnalyticsApi):
+class AnomaliesApi(ReportApi):
     """Device-days whose revenue is more than 2.5 standard deviations from the device's mean, with severity."""
+
+    report_name = "anomalies"
 
     @extend_schema(parameters=[ApiParamsSerializer], responses={200: AnomaliesSerializer, **ERROR_RESPONSES})
     def get(self, request: Request) -> Response:
-        params, _ = self.validated(request, ApiParamsSerializer)
-        return Response(present(anomalies(period=params.period, filters=params.filters, limit=params.limit)))
+        return self.answer(request)

@@ -6,13 +6,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from analytics.apis._base import ERROR_RESPONSES, AnalyticsApi, present
-from analytics.selectors.assets import asset_sales
+from analytics.apis._base import ERROR_RESPONSES, ReportApi
 from analytics.serializers import AssetSalesParamsSerializer, AssetSalesSerializer
 from chains.capabilities import ANALYTICS_READ
 
 
-class AssetSalesApi(AnalyticsApi):
+class AssetSalesApi(ReportApi):
     """Per-device sales, top products, performance score, fleet rank and percentile; fleet summary and quartiles.
 
     Cost: the best sellers are the one part no rollup carries; they are summed from the sales themselves. The
@@ -21,6 +20,8 @@ class AssetSalesApi(AnalyticsApi):
     whole range (about a second for 30 days at 10M sales). `limit` reads only the page's best sellers;
     `top_products=false` skips them.
     """
+
+    report_name = "asset-sales"
 
     # POST only carries long filter lists in a body; it reads, so it needs the read capability.
     required_capabilities = {"GET": ANALYTICS_READ, "POST": ANALYTICS_READ}
@@ -31,11 +32,7 @@ class AssetSalesApi(AnalyticsApi):
         responses={200: AssetSalesSerializer, **ERROR_RESPONSES},
     )
     def get(self, request: Request) -> Response:
-        params, values = self.validated(request, AssetSalesParamsSerializer)
-        return Response(present(asset_sales(
-            period=params.period, filters=params.filters, limit=params.limit, top_products=values["top_products"],
-            daily_series=values["daily_series"],
-        )))
+        return self.answer(request)
 
     @extend_schema(
         operation_id="analytics_asset_sales_post",
@@ -43,8 +40,4 @@ class AssetSalesApi(AnalyticsApi):
         responses={200: AssetSalesSerializer, **ERROR_RESPONSES},
     )
     def post(self, request: Request) -> Response:
-        params, values = self.validated(request, AssetSalesParamsSerializer, data=request.data)
-        return Response(present(asset_sales(
-            period=params.period, filters=params.filters, limit=params.limit, top_products=values["top_products"],
-            daily_series=values["daily_series"],
-        )))
+        return self.answer(request, data=request.data)
