@@ -322,11 +322,17 @@ RESOURCES: dict[str, type[CatalogResource]] = {
 }
 
 
-def catalog_resources() -> dict[str, type[CatalogResource]]:
-    """Every catalog kind with its resource, including the venue resources of `bookings`."""
-    from bookings.resources import ResourceResource
+# Catalog kinds of the apps that build on fleet (bookings' venue resources), registered in their AppConfig.ready().
+_REGISTERED: dict[str, type[CatalogResource]] = {}
 
-    return {**RESOURCES, "resources": ResourceResource}
+
+def catalog_resource_register(kind: str, resource: type[CatalogResource]) -> None:
+    _REGISTERED[kind] = resource
+
+
+def catalog_resources() -> dict[str, type[CatalogResource]]:
+    """Every catalog kind with its resource, including the registered ones (the venue resources of `bookings`)."""
+    return {**RESOURCES, **_REGISTERED}
 
 
 @dataclass

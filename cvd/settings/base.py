@@ -46,6 +46,8 @@ TENANT_APPS = [
     "bookings",
     "analytics",
     "reporting",
+    # No tables: the demo chains' data and `bootstrap`/`seed_demo`, built on every domain app above.
+    "demo",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

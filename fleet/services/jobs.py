@@ -18,16 +18,22 @@ Importer = Callable[..., ImportReport]
 _PROGRESS_TTL = 24 * 3600
 
 
+# Apps that build on fleet (bookings) register their importers in AppConfig.ready(): fleet imports none of them.
+_IMPORTERS: dict[str, Importer] = {}
+
+
+def importer_register(kind: str, importer: Importer) -> None:
+    _IMPORTERS[kind] = importer
+
+
 def importer_for(kind: str) -> Importer:
     if kind == ImportJob.Kind.SALES:
         from fleet.services.sales import sales_import
 
         return sales_import
-    # bookings depends on fleet, not the reverse: its importers are looked up, not imported at load time.
-    from bookings.services import booking_import, funnel_event_import
-
-    importers: dict[str, Importer] = {ImportJob.Kind.BOOKINGS: booking_import, ImportJob.Kind.FUNNEL: funnel_event_import}
-    return importers[kind]
+    if kind not in _IMPORTERS:
+        raise ValueError(f"no importer is registered for the import kind {kind!r}")
+    return _IMPORTERS[kind]
 
 
 def progress_key(job_id: int) -> str:

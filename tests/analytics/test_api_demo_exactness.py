@@ -13,9 +13,9 @@ import pytest
 from django_tenants.utils import schema_context
 
 from bookings.models import Booking, FunnelEvent, OpeningHours, Resource
-from fleet.demo.seed import demo_data_seed
-from fleet.demo.vending import VendingSpec
-from fleet.demo.venues import VenueSpec
+from demo.seed import demo_data_seed
+from demo.vending import VendingSpec
+from demo.venues import VenueSpec
 from fleet.models import Device, Location, Product, Sale
 from tests.conftest import ChainFixture
 

@@ -148,9 +148,9 @@ def test_venue_demo_is_deterministic(committed_chain: Callable[..., Chain], unbl
 def test_seed_demo_creates_the_chains_and_users_and_leaves_seeded_chains_alone(
     unblocked: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fleet.demo import seed
-    from fleet.demo.vending import VendingSpec
-    from fleet.demo.venues import VenueSpec
+    from demo import seed
+    from demo.vending import VendingSpec
+    from demo.venues import VenueSpec
 
     suffix = datetime.now(UTC).strftime("%H%M%S%f")
     acme = seed.DemoChain(f"t_acme{suffix}", "Acme Test", f"acme{suffix}.localhost", "Europe/Stockholm", "SEK", "vending")
@@ -183,8 +183,8 @@ def test_seed_demo_creates_the_chains_and_users_and_leaves_seeded_chains_alone(
 
 
 def test_a_fixed_sales_target_is_met_exactly_across_chunks(committed_chain: Callable[..., Chain], unblocked: None) -> None:
-    from fleet.demo.seed import demo_data_seed
-    from fleet.demo.vending import VendingSpec
+    from demo.seed import demo_data_seed
+    from demo.vending import VendingSpec
 
     chain = committed_chain(time_zone="Europe/Stockholm", currency="SEK")
     spec = VendingSpec(days=9, devices=4, products=90, sites=14, target_sales=2_000, routes=False, chunk_days=2, prefix="BLK")

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from fleet.demo import data
-from fleet.demo.copy import bulk_load, copy_frame, copy_staged, next_id, sequence_sync
+from demo import data
+from demo.copy import bulk_load, copy_frame, copy_staged, next_id, sequence_sync
 from fleet.models import Category, Customer, Device, DeviceType, Location, Product
 
 EPOCH = date(1970, 1, 1)

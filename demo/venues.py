@@ -11,8 +11,8 @@ import pandas as pd
 from django.db import connection
 
 from bookings.models import NpsResponse, OpeningHours, Resource
-from fleet.demo import data
-from fleet.demo.copy import bulk_load, copy_frame, copy_staged, next_id, sequence_sync
+from demo import data
+from demo.copy import bulk_load, copy_frame, copy_staged, next_id, sequence_sync
 from fleet.models import Location
 
 EPOCH = date(1970, 1, 1)

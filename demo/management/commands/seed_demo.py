@@ -9,9 +9,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chains.models import Chain
-from fleet.demo.seed import LARGE_VENDING, DemoChain, demo_data_seed, demo_seed
-from fleet.demo.vending import VendingSpec
-from fleet.demo.venues import VenueSpec
+from demo.seed import LARGE_VENDING, DemoChain, demo_data_seed, demo_seed
+from demo.vending import VendingSpec
+from demo.venues import VenueSpec
 
 
 class Command(BaseCommand):

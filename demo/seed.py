@@ -14,8 +14,8 @@ from django_tenants.utils import get_tenant_model, schema_context
 
 from chains.models import Chain
 from chains.services import chain_create, chain_user_create
-from fleet.demo.vending import VendingSpec, vending_seed
-from fleet.demo.venues import VenueSpec, venue_seed
+from demo.vending import VendingSpec, vending_seed
+from demo.venues import VenueSpec, venue_seed
 from fleet.models import Location
 from fleet.signals import raw_data_changed
 

@@ -1,0 +1,8 @@
+"""App configuration of the demo app."""
+
+from django.apps import AppConfig
+
+
+class DemoConfig(AppConfig):
+    name = "demo"
+    verbose_name = "Demo data"
