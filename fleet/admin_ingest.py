@@ -250,19 +250,29 @@ class ImportJobAdmin(admin.ModelAdmin):
     change_form_template = "admin/fleet/importjob/change_form.html"
     list_display = [
         "id", "kind", "file_name", "status", "progress_display", "requested_by", "created_at", "previewed_at", "started_at",
-        "finished_at",
+        "finished_at", "duration",
     ]
     list_filter = ["kind", "status"]
     fields = (
         "kind", "file_name", "status", "progress_display", "preview_summary", "summary", "errors_table", "requested_by",
-        "created_at", "previewed_at", "started_at", "finished_at",
+        "created_at", "previewed_at", "started_at", "finished_at", "duration",
     )
     readonly_fields = fields
 
     @admin.display(description="progress")
     def progress_display(self, obj: ImportJob) -> str:
+        if obj.status == ImportJob.Status.PREVIEWED:
+            return "previewed: waiting for “Confirm import”"
+        if obj.status == ImportJob.Status.REJECTED and obj.started_at is None:
+            return "rejected by the preview: nothing imported"
         live = import_job_progress(job=obj)
         return f"{live.get('phase') or obj.status} {round(100 * float(live.get('progress') or 0))} %"
+
+    @admin.display(description="import took")
+    def duration(self, obj: ImportJob) -> str:
+        if obj.started_at is None or obj.finished_at is None:
+            return "—"
+        return f"{(obj.finished_at - obj.started_at).total_seconds():.1f} s"
 
     @admin.display(description="preview")
     def preview_summary(self, obj: ImportJob) -> str:
@@ -338,7 +348,7 @@ class ImportJobAdmin(admin.ModelAdmin):
         elif run_now:
             job.refresh_from_db()
             level = messages.SUCCESS if job.status == ImportJob.Status.IMPORTED else messages.ERROR
-            messages.add_message(request, level, f"{job.file_name}: {job.status}. {_summary(job.report)}.")
+            messages.add_message(request, level, f"Import of {job.file_name}: {job.status} ({_summary(job.report)}).")
         else:
             messages.info(request, f"{job.file_name} is being imported in the background; this page shows its progress.")
         return HttpResponseRedirect(reverse("admin:fleet_importjob_change", args=[job.pk]))

@@ -255,4 +255,4 @@ def test_import_job_times_are_listed(catalog: Catalog, in_chain_a: ChainFixture)
     listing = client.get("/admin/fleet/importjob/").content.decode()
     # Stockholm is UTC+1 in March: 09:15 UTC started, 09:17 UTC finished.
     assert "March 1, 2026, 10:15 a.m." in listing and "March 1, 2026, 10:17 a.m." in listing
-    assert "column-started_at" in listing and "column-finished_at" in listing
+    assert "column-started_at" in listing and "column-finished_at" in listing and "120.0 s" in listing
