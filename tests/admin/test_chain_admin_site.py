@@ -112,6 +112,7 @@ def test_a_vending_chain_sees_no_venue_sections(catalog: Catalog, in_chain_a: Ch
     assert not shown & VENUE_ONLY
     assert "Bookings" in page[page.index('id="hidden-sections"') :]  # named, with its link, below the sections
     assert 'value="sales"' in kinds and 'value="bookings"' not in kinds and 'value="funnel"' not in kinds
+    assert "D-001" in client.get(f"/admin/fleet/location/{catalog.location.pk}/change/").content.decode()
 
 
 def test_a_venue_chain_sees_no_fleet_dex_or_route_sections(in_chain_a: ChainFixture) -> None:
@@ -129,6 +130,7 @@ def test_a_venue_chain_sees_no_fleet_dex_or_route_sections(in_chain_a: ChainFixt
     assert client.get("/admin/routes/").status_code == 404  # the routes app has nothing for this chain
     assert client.get("/admin/fleet/device/").status_code == 200  # hidden, not forbidden: the first device can be added
     assert 'value="sales"' not in kinds and 'value="bookings"' in kinds and 'value="funnel"' in kinds
+    assert "Devices" not in client.get(f"/admin/fleet/location/{location.pk}/change/").content.decode()
 
 
 def test_a_new_chain_and_a_mixed_chain_see_everything(catalog: Catalog, in_chain_a: ChainFixture) -> None:
