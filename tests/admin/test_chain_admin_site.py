@@ -189,3 +189,14 @@ def test_an_import_job_in_progress_cannot_be_deleted(catalog: Catalog, in_chain_
     assert client.get(f"/admin/fleet/importjob/{running.pk}/delete/").status_code == 403
     assert client.post(f"/admin/fleet/importjob/{done.pk}/delete/", {"post": "yes"}).status_code == 302
     assert list(ImportJob.objects.values_list("file_name", flat=True)) == ["a.csv"]
+
+
+def test_the_platform_admin_keeps_utc_and_all_its_sections(chain_a: ChainFixture) -> None:
+    with schema_context("public"):
+        operator = get_user_model().objects.create_superuser("platform-op", "op@x.test", "pw")
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(operator)
+        index = client.get("/admin/").content.decode()
+        chains = client.get("/admin/chains/chain/").content.decode()
+    assert "Chains" in index and "Domains" in index
+    assert "Test A" in chains and "Times in" not in chains and 'id="hidden-sections"' not in index
