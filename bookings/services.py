@@ -173,27 +173,33 @@ def _insert_funnel_events(cursor: CursorWrapper, stage: str, has_repeats: bool) 
     return int(created), starts_at, ends_at
 
 
-def _file_import(*, spec: ImportSpec, insert: Any, sender: type, data: bytes, file_name: str, progress: Progress | None) -> ImportReport:
-    report = ImportReport(file=file_name)
+def _file_import(
+    *, spec: ImportSpec, insert: Any, sender: type, data: bytes, file_name: str, progress: Progress | None, dry_run: bool
+) -> ImportReport:
+    report = ImportReport(file=file_name, dry_run=dry_run)
     try:
         table = table_read(data=data, file_name=file_name)
     except FileRejected as exc:
         report.add_error(row=exc.row, column=exc.column, message=exc.message)
         return report
-    return import_table(spec=spec, source=table, report=report, insert=insert, sender=sender, progress=progress)
+    return import_table(spec=spec, source=table, report=report, insert=insert, sender=sender, progress=progress, dry_run=dry_run)
 
 
 @transaction.atomic
-def booking_import(*, data: bytes, file_name: str, progress: Progress | None = None) -> ImportReport:
+def booking_import(*, data: bytes, file_name: str, progress: Progress | None = None, dry_run: bool = False) -> ImportReport:
     """Import a bookings CSV/XLSX (interfaces.md "Venue files"): all or nothing, idempotent on booking_id."""
-    return _file_import(spec=booking_spec(), insert=_insert_bookings, sender=Booking, data=data, file_name=file_name, progress=progress)
+    return _file_import(
+        spec=booking_spec(), insert=_insert_bookings, sender=Booking, data=data, file_name=file_name, progress=progress,
+        dry_run=dry_run,
+    )
 
 
 @transaction.atomic
-def funnel_event_import(*, data: bytes, file_name: str, progress: Progress | None = None) -> ImportReport:
+def funnel_event_import(*, data: bytes, file_name: str, progress: Progress | None = None, dry_run: bool = False) -> ImportReport:
     """Import a funnel-events CSV/XLSX: all or nothing, idempotent on event_id; booking_id must exist."""
     return _file_import(
-        spec=funnel_spec(), insert=_insert_funnel_events, sender=FunnelEvent, data=data, file_name=file_name, progress=progress
+        spec=funnel_spec(), insert=_insert_funnel_events, sender=FunnelEvent, data=data, file_name=file_name, progress=progress,
+        dry_run=dry_run,
     )
 
 

@@ -10,6 +10,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from import_export.admin import ImportExportModelAdmin
 
+from chains.admin_site import chain_sections
 from fleet.models import Category, Customer, Device, DeviceType, Location, PlanogramSlot, Product
 from fleet.resources import (
     CATALOG_FORMATS,
@@ -50,6 +51,10 @@ class LocationAdmin(CatalogAdmin):
     list_filter = ["region", "country", "venue_type"]
     search_fields = ["code", "name", "city", "region", "address"]
     inlines = [DeviceInline]
+
+    def get_inlines(self, request: HttpRequest, obj: Location | None) -> list[type[admin.options.InlineModelAdmin]]:
+        # A venue chain's locations hold resources, not machines.
+        return list(self.inlines) if chain_sections(request).vending else []
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Location]:
         return super().get_queryset(request).annotate(_device_count=Count("devices"))

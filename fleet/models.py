@@ -256,7 +256,11 @@ def _import_upload_path(instance: ImportJob, filename: str) -> str:
 
 
 class ImportJob(models.Model):
-    """A file import run in the background (large admin uploads); the admin shows its progress and report."""
+    """One admin file import: a dry-run preview of the stored file, then (once confirmed) its import.
+
+    The uploaded file stays on the row's storage between the preview and the confirmation, so what is
+    imported is exactly what was previewed; it is deleted once the import has run or the preview rejected it.
+    """
 
     class Kind(models.TextChoices):
         SALES = "sales"
@@ -264,6 +268,8 @@ class ImportJob(models.Model):
         FUNNEL = "funnel"
 
     class Status(models.TextChoices):
+        PREVIEWING = "previewing"  # the dry run is running (large files: in the background)
+        PREVIEWED = "previewed"  # the dry run found no errors: waiting for "Confirm import"
         QUEUED = "queued"
         RUNNING = "running"
         IMPORTED = "imported"
@@ -277,8 +283,10 @@ class ImportJob(models.Model):
     phase = models.CharField(max_length=20, blank=True)
     progress = models.FloatField(default=0)
     report = models.JSONField(default=dict, blank=True)
+    preview = models.JSONField(default=dict, blank=True)  # the dry run's report (with the file's sha256)
     requested_by = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    previewed_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -25,7 +25,7 @@ SHARED_APPS = [
     "django.contrib.auth",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.admin",
+    "chains.admin_apps.ChainAdminConfig",  # django.contrib.admin with the chain admin site
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
@@ -38,7 +38,7 @@ TENANT_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
-    "django.contrib.admin",
+    "chains.admin_apps.ChainAdminConfig",  # django.contrib.admin with the chain admin site
     "rest_framework.authtoken",
     "import_export",
     "fleet",
@@ -61,6 +61,7 @@ TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
     "django_tenants.middleware.main.TenantMainMiddleware",
+    "chains.middleware.ChainTimeZoneMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

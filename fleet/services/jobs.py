@@ -1,7 +1,8 @@
-"""Background file imports: an ImportJob row, a Celery task that runs the import, progress in the cache."""
+"""File imports kept on an ImportJob row: a dry-run preview, the confirmed import (at once or as a Celery task), progress."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -42,10 +43,101 @@ def progress_key(job_id: int) -> str:
 
 def import_job_progress(*, job: ImportJob) -> dict[str, Any]:
     """Phase and fraction done: live from the cache while running, else from the row."""
-    live = cache.get(progress_key(job.pk)) if job.status == ImportJob.Status.RUNNING else None
+    running = job.status in (ImportJob.Status.RUNNING, ImportJob.Status.PREVIEWING)
+    live = cache.get(progress_key(job.pk)) if running else None
     if live:
         return dict(live)
     return {"phase": job.phase, "progress": job.progress}
+
+
+def _sha256(upload: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+@transaction.atomic
+def import_job_preview_create(*, kind: str, upload: UploadedFile, requested_by: str) -> ImportJob:
+    """Keep the uploaded file on a new job, waiting for its dry run (import_job_preview_run)."""
+    job = ImportJob(
+        kind=kind, file_name=(upload.name or "upload")[:255], requested_by=requested_by[:150],
+        status=ImportJob.Status.PREVIEWING, phase="queued", preview={"sha256": _sha256(upload)},
+    )
+    job.upload.save(job.file_name, upload, save=False)
+    job.save()
+    return job
+
+
+def import_job_preview_queue(*, job: ImportJob) -> None:
+    from fleet.tasks import import_job_preview_task
+
+    transaction.on_commit(lambda: import_job_preview_task.delay(job.pk))
+
+
+def _stored_file(job: ImportJob) -> bytes:
+    with job.upload.open("rb") as handle:
+        data = handle.read()
+    expected = (job.preview or {}).get("sha256")
+    if expected and hashlib.sha256(data).hexdigest() != expected:
+        raise RuntimeError("the stored file is not the one that was uploaded")
+    return data
+
+
+def import_job_preview_run(*, job_id: int) -> ImportJob | None:
+    """Dry-run a stored file; a clean preview waits for confirmation, a rejected one ends the job (file deleted)."""
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is None or job.status != ImportJob.Status.PREVIEWING:
+        return job
+    sha256 = (job.preview or {}).get("sha256", "")
+
+    def progress(phase: str, fraction: float) -> None:
+        cache.set(progress_key(job.pk), {"phase": f"preview: {phase}", "progress": fraction}, _PROGRESS_TTL)
+
+    try:
+        report = importer_for(job.kind)(data=_stored_file(job), file_name=job.file_name, progress=progress, dry_run=True)
+    except Exception as exc:
+        job.status, job.phase, job.previewed_at = ImportJob.Status.FAILED, "failed", timezone.now()
+        job.preview = {"sha256": sha256, "errors": [{"row": 0, "column": "", "message": f"preview failed: {exc}"}]}
+        job.report = job.preview
+        job.save(update_fields=["status", "phase", "preview", "report", "previewed_at"])
+        job.upload.delete(save=True)
+        raise
+    finally:
+        cache.delete(progress_key(job.pk))
+    job.preview = {**report.as_dict(), "sha256": sha256}
+    job.previewed_at = timezone.now()
+    if report.rejected:
+        # Nothing of a rejected file can be imported: the report is kept, the file is not.
+        job.status, job.phase, job.progress, job.report = ImportJob.Status.REJECTED, "preview", 1.0, job.preview
+        job.save(update_fields=["status", "phase", "progress", "preview", "report", "previewed_at"])
+        job.upload.delete(save=True)
+    else:
+        job.status, job.phase = ImportJob.Status.PREVIEWED, "preview"
+        job.save(update_fields=["status", "phase", "preview", "previewed_at"])
+    return job
+
+
+def import_job_confirm(*, job_id: int, username: str, run_now: bool) -> bool:
+    """Import a previewed file for the user who uploaded it; True only for the call that confirmed it.
+
+    The status moves from "previewed" to "queued" in one UPDATE, so a second click, a resent form or a
+    concurrent request confirms nothing and imports nothing. `run_now` imports in this request (small
+    files); otherwise a Celery task does once this transaction commits.
+    """
+    claimed = ImportJob.objects.filter(
+        pk=job_id, status=ImportJob.Status.PREVIEWED, requested_by=username[:150]
+    ).update(status=ImportJob.Status.QUEUED, phase="")
+    if claimed != 1:
+        return False
+    if run_now:
+        import_job_run(job_id=job_id)
+    else:
+        from fleet.tasks import import_job_run_task
+
+        transaction.on_commit(lambda: import_job_run_task.delay(job_id))
+    return True
 
 
 @transaction.atomic
@@ -72,14 +164,13 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         cache.set(progress_key(job.pk), {"phase": phase, "progress": fraction}, _PROGRESS_TTL)
 
     try:
-        with job.upload.open("rb") as handle:
-            data = handle.read()
-        report = importer_for(job.kind)(data=data, file_name=job.file_name, progress=progress)
+        report = importer_for(job.kind)(data=_stored_file(job), file_name=job.file_name, progress=progress)
     except Exception as exc:
         job.status, job.phase = ImportJob.Status.FAILED, "failed"
         job.report = {"file": job.file_name, "errors": [{"row": 0, "column": "", "message": f"import failed: {exc}"}]}
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "phase", "report", "finished_at"])
+        cache.delete(progress_key(job.pk))
         raise
     job.report = report.as_dict()
     job.status = ImportJob.Status.REJECTED if report.rejected else ImportJob.Status.IMPORTED

@@ -20,6 +20,8 @@ class ImportReport:
     errors: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     errors_total: int = 0
+    # A dry run (the admin's preview) writes nothing: created and duplicates say what an import would do.
+    dry_run: bool = False
 
     @property
     def rejected(self) -> bool:
@@ -32,15 +34,23 @@ class ImportReport:
             self.errors.append({"row": row, "column": column, "message": message})
 
     def as_dict(self) -> dict[str, Any]:
+        if self.dry_run:
+            # The would-be figures stay even for a rejected file: they tell what fixing the errors would give.
+            status, created, duplicates = ("rejected" if self.rejected else "ready"), self.created, self.duplicates
+        else:
+            status = "rejected" if self.rejected else "imported"
+            created, duplicates = (0, 0) if self.rejected else (self.created, self.duplicates)
         result: dict[str, Any] = {
             "file": self.file,
-            "status": "rejected" if self.rejected else "imported",
+            "status": status,
             "rows": self.rows,
-            "created": self.created if not self.rejected else 0,
-            "duplicates": self.duplicates if not self.rejected else 0,
+            "created": created,
+            "duplicates": duplicates,
             "errors": self.errors,
             "warnings": self.warnings,
         }
+        if self.dry_run:
+            result["dry_run"] = True
         if self.errors_total > len(self.errors):
             result["errors_total"] = self.errors_total
         return result

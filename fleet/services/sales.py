@@ -323,7 +323,7 @@ def _fast_insert_sales(source: str) -> FastInsert:
 
 def _import(
     *, source_table: TableSource, report: ImportReport, source: str, progress: Progress | None,
-    structural_problems: Sequence[tuple[int, str, str]] = (),
+    structural_problems: Sequence[tuple[int, str, str]] = (), dry_run: bool = False,
 ) -> ImportReport:
     return import_table(
         spec=sales_spec(),
@@ -334,19 +334,20 @@ def _import(
         sender=Sale,
         progress=progress,
         structural_problems=structural_problems,
+        dry_run=dry_run,
     )
 
 
 @transaction.atomic
-def sales_import(*, data: bytes, file_name: str, progress: Progress | None = None) -> ImportReport:
-    """Import a sales CSV/XLSX file (interfaces.md format); the report says what happened."""
-    report = ImportReport(file=file_name)
+def sales_import(*, data: bytes, file_name: str, progress: Progress | None = None, dry_run: bool = False) -> ImportReport:
+    """Import a sales CSV/XLSX file (interfaces.md format); the report says what happened (or would, with dry_run)."""
+    report = ImportReport(file=file_name, dry_run=dry_run)
     try:
         table = table_read(data=data, file_name=file_name)
     except FileRejected as exc:
         report.add_error(row=exc.row, column=exc.column, message=exc.message)
         return report
-    return _import(source_table=table, report=report, source=Sale.Source.IMPORT, progress=progress)
+    return _import(source_table=table, report=report, source=Sale.Source.IMPORT, progress=progress, dry_run=dry_run)
 
 
 @transaction.atomic

@@ -372,6 +372,28 @@ def stage_repeats(cursor: CursorWrapper, spec: ImportSpec, stage: str, report: I
     return same
 
 
+def stage_would_create(cursor: CursorWrapper, spec: ImportSpec, stage: str, report: ImportReport) -> tuple[int, int]:
+    """(created, duplicates) an import of the staged rows would report, rows with an error left out.
+
+    The insert writes each external id once (its first row) unless it is stored already; every other
+    valid row is a duplicate. Ragged rows never reached the staging table and are errors already. Past
+    MAX_REPORTED_ERRORS listed errors the unlisted bad rows count as valid (a file that bad is rejected anyway).
+    """
+    key = v(spec.key)
+    bad_rows = sorted({int(error["row"]) for error in report.errors if int(error.get("row") or 0) > 0})
+    cursor.execute(
+        f"""
+        SELECT count(*), count(DISTINCT {key}) FILTER (
+                   WHERE NOT EXISTS (SELECT 1 FROM {spec.target_table} x WHERE x.{spec.target_key} = {key}))
+        FROM {stage} s
+        WHERE {key} IS NOT NULL AND s.row_no <> ALL(%s::bigint[])
+        """,
+        [bad_rows],
+    )
+    valid, created = cursor.fetchone()
+    return int(created), int(valid) - int(created)
+
+
 def customers_upsert(cursor: CursorWrapper, stage: str, first_seen_sql: str, ref_sql: str = v("customer")) -> None:
     """Create the customers a file names for the first time; first_seen only ever moves earlier.
 
@@ -398,13 +420,21 @@ def import_table(
     progress: Progress | None = None,
     structural_problems: Sequence[tuple[int, str, str]] = (),
     fast: FastInsert | None = None,
+    dry_run: bool = False,
 ) -> ImportReport:
-    """run_import all or nothing (a savepoint), then tell analytics which time range changed."""
+    """run_import all or nothing (a savepoint), then tell analytics which time range changed.
+
+    A dry run validates and counts without writing, and leaves nothing behind (not even the staging table).
+    """
     sid = transaction.savepoint()
     written = run_import(
         spec=spec, source=source, report=report, insert=insert, progress=progress,
-        structural_problems=structural_problems, fast=fast,
+        structural_problems=structural_problems, fast=fast, dry_run=dry_run,
     )
+    if dry_run:
+        report.dry_run = True
+        transaction.savepoint_rollback(sid)
+        return report
     if report.rejected:
         # All or nothing: not one row (nor a customer) of a rejected file stays.
         transaction.savepoint_rollback(sid)
@@ -425,8 +455,12 @@ def run_import(
     progress: Progress | None = None,
     structural_problems: Sequence[tuple[int, str, str]] = (),
     fast: FastInsert | None = None,
+    dry_run: bool = False,
 ) -> tuple[Any, Any] | None:
     """Validate and write one file inside the caller's transaction; returns the (start, end) written or None.
+
+    With `dry_run` nothing is written: the file is validated in detail and `report.created` /
+    `report.duplicates` say what an import would do (for a rejected file: what its valid rows would give).
 
     `insert(cursor, stage, has_repeats)` writes the valid rows and returns (created, min time, max time).
 
@@ -454,7 +488,7 @@ def run_import(
         if report.rows == 0 and not report.rejected:
             report.add_error(row=0, column="", message="the file has a header but no data rows")
             return None
-        if fast is not None and not report.rejected:
+        if fast is not None and not report.rejected and not dry_run:
             step("writing", 0.4)
             try:
                 with transaction.atomic():
@@ -472,6 +506,10 @@ def run_import(
         step("validating", 0.4)
         stage_errors(cursor, spec, stage, report)
         repeats = stage_repeats(cursor, spec, stage, report)
+        if dry_run:
+            report.created, report.duplicates = stage_would_create(cursor, spec, stage, report)
+            step("done", 1.0)
+            return None
         if report.rejected:
             return None
         step("writing", 0.7)

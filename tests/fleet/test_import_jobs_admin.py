@@ -8,9 +8,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client, override_settings
+from django.test import Client
 
-from fleet.models import DexRead, ImportJob, Sale
+from fleet.models import DexRead, Sale
 from fleet.services.jobs import import_job_create, import_job_progress, import_job_run
 from fleet.tasks import import_job_run_task
 from tests.conftest import ChainFixture
@@ -66,21 +66,7 @@ def test_admin_dex_upload(catalog: Catalog, in_chain_a: ChainFixture) -> None:
     assert client.get("/admin/fleet/sale/").status_code == 200
 
 
-def test_admin_import_small_file_at_once_and_large_file_as_a_job(catalog: Catalog, in_chain_a: ChainFixture) -> None:
-    client = admin_client(in_chain_a)
-    page = client.post("/admin/fleet/importjob/add/", {"kind": "sales", "file": SimpleUploadedFile("s.csv", SALES)})
-    assert page.status_code == 200 and b"imported" in page.content
-    assert Sale.objects.count() == 2
-    bad = client.post("/admin/fleet/importjob/add/", {"kind": "sales", "file": SimpleUploadedFile("s.csv", SALES.replace(b"D-002", b"D-404"))})
-    assert b"unknown device" in bad.content
-    with override_settings(CVD_ADMIN_SYNC_IMPORT_BYTES=10):
-        queued = client.post("/admin/fleet/importjob/add/", {"kind": "sales", "file": SimpleUploadedFile("s.csv", SALES)})
-    assert queued.status_code == 302
-    job = ImportJob.objects.filter(status="queued").get()
-    detail = client.get(queued["Location"])
-    assert detail.status_code == 200 and b'http-equiv="refresh"' in detail.content
-    import_job_run(job_id=job.pk)
-    assert b'http-equiv="refresh"' not in client.get(queued["Location"]).content
+# The admin's file import (preview, confirm, background jobs) is tested in tests/admin/test_import_preview.py.
 
 
 def test_admin_upload_needs_the_ingest_capability(catalog: Catalog, in_chain_a: ChainFixture) -> None:
