@@ -158,10 +158,8 @@ def _more_lines_than(upload: Any, count: int) -> bool:
 
 
 def too_large_batch(count: int) -> Response:
-    return Response(
-        {"detail": f"A batch holds at most {MAX_API_BATCH} rows; this one has {count}. Split it or upload a file."},
-        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-    )
+    message = f"A batch holds at most {MAX_API_BATCH} rows; this one has {count}. Split it or upload a file."
+    return Response({"detail": message, "rows": [message]}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
 
 
 class SalesPushApi(BatchImportApi):

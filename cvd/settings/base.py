@@ -225,6 +225,7 @@ REST_FRAMEWORK = {
         "chains.throttles.AddressThrottle",
     ],
     "NUM_PROXIES": CVD_TRUSTED_PROXIES,
+    "EXCEPTION_HANDLER": "chains.exceptions.api_exception_handler",
 }
 # Requests per period (DRF syntax: N/second|minute|hour|day); a scope set to "" is not throttled.
 # anon: API requests without valid credentials, per address; user: per signed-in user; address: every API
