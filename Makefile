@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-export PORT
+# Loopback only unless HOST says otherwise (HOST=0.0.0.0 serves the network: then set real passwords).
+HOST ?= 127.0.0.1
+export PORT HOST
 
 .PHONY: run setup test test-external bench lint typecheck clean
 

@@ -13,6 +13,7 @@ resource_type.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -28,6 +29,23 @@ DEFAULT_DAYS = 30
 MAX_DAYS = 2 * 366 + 1
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 1000
+# Dates outside these bounds are typos, and they would overflow the date arithmetic (the default range,
+# the previous period, pandas timestamps that stop in 2262): a field error instead.
+EARLIEST_DATE = date(1970, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
+# More values than this in one filter (or any list parameter) is a 400: the lists become SQL arrays, and
+# 300,000 ids held a worker for seconds. settings.CVD_MAX_FILTER_VALUES overrides.
+DEFAULT_MAX_FILTER_VALUES = 1000
+
+
+def max_filter_values() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "CVD_MAX_FILTER_VALUES", DEFAULT_MAX_FILTER_VALUES))
+
+
+def _too_many(count: int) -> serializers.ValidationError:
+    return serializers.ValidationError(f"at most {max_filter_values()} values; this has {count}.")
 
 _ID_FILTERS = ("location", "device", "device_type", "category", "resource")
 _NAME_FILTERS = ("region", "resource_type")
@@ -40,9 +58,16 @@ class _CommaListField(serializers.ListField):
         if not isinstance(data, (list, tuple)):
             # A JSON body may carry a bare value ({"location": 5}): one value, not a server error.
             data = [data]
+        limit = max_filter_values()
+        if len(data) > limit:
+            raise _too_many(len(data))
         items: list[str] = []
         for value in data:
+            if isinstance(value, (dict, list, tuple)):
+                raise serializers.ValidationError("each value must be a number or a name, not an object or a list.")
             items.extend(part.strip() for part in str(value).split(",") if part.strip())
+            if len(items) > limit:
+                raise _too_many(len(items))
         return super().to_internal_value(items)
 
 
@@ -60,6 +85,27 @@ class AnalyticsParamsSerializer(serializers.Serializer):
     resource_type = _CommaListField(child=serializers.CharField(max_length=50), required=False)
     limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, required=False)
 
+    def to_internal_value(self, data: Any) -> Any:
+        # Every list parameter of every subclass (route, sections, …) is capped before its items are parsed.
+        if not isinstance(data, Mapping):  # a QueryDict is one; a JSON body may be anything
+            raise serializers.ValidationError({"body": ["Send a JSON object of parameters."]})
+        limit = max_filter_values()
+        errors: dict[str, list[str]] = {}
+        for name, field in self.fields.items():
+            if isinstance(field, serializers.ListField) and not isinstance(field, _CommaListField):
+                value = field.get_value(data)
+                if isinstance(value, (list, tuple)) and len(value) > limit:
+                    errors[name] = [str(_too_many(len(value)).detail[0])]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+    def validate_start(self, value: date) -> date:
+        return within_date_bounds(value)
+
+    def validate_end(self, value: date) -> date:
+        return within_date_bounds(value)
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         today: date = self.context.get("today") or date.today()
         start: date | None = attrs.get("start")
@@ -74,6 +120,12 @@ class AnalyticsParamsSerializer(serializers.Serializer):
             raise serializers.ValidationError({"end": [f"the range may span at most {MAX_DAYS} days."]})
         attrs["start"], attrs["end"] = start, end
         return attrs
+
+
+def within_date_bounds(value: date) -> date:
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise serializers.ValidationError(f"dates run from {EARLIEST_DATE} to {LATEST_DATE}.")
+    return value
 
 
 @dataclass(frozen=True)

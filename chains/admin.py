@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
@@ -44,3 +46,59 @@ class DomainAdmin(admin.ModelAdmin):
 
 platform_site.register(User, UserAdmin)
 platform_site.register(Group, GroupAdmin)
+
+
+# --- The chain admin (admin.site, on a chain's domain): its users and their API tokens ----------------
+# Importing the modules that register User and TokenProxy first lets these registrations replace theirs.
+import rest_framework.authtoken.admin  # noqa: E402, F401
+from django.http import HttpRequest  # noqa: E402
+from rest_framework.authtoken.models import TokenProxy  # noqa: E402
+
+
+class ChainUserAdmin(UserAdmin):
+    """A chain Admin manages the chain's users, but cannot make or touch a superuser (the platform operator's)."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> list[str]:  # type: ignore[override]
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields.append("is_superuser")
+        return fields
+
+    def _guards_superuser(self, request: HttpRequest, obj: User | None) -> bool:
+        return obj is not None and obj.is_superuser and not request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        # Changing a superuser's password or e-mail would be taking over the account.
+        return not self._guards_superuser(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        return not self._guards_superuser(request, obj) and super().has_delete_permission(request, obj)
+
+
+class ChainTokenAdmin(rest_framework.authtoken.admin.TokenAdmin):
+    """Who has an API token and until when. Tokens are made by their owner only (/account/token/);
+    an Admin may revoke (delete) one, never read (only digests are stored) or make one."""
+
+    list_display = ("user", "created", "expires")
+    fields = ("user", "created", "expires")
+    readonly_fields = ("user", "created", "expires")
+    list_filter = ()
+    actions = None
+
+    @admin.display(description="expires")
+    def expires(self, obj: TokenProxy) -> Any:
+        from chains.tokens import token_expires_at
+
+        return token_expires_at(obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: TokenProxy | None = None) -> bool:
+        return False
+
+
+for _model, _admin in ((User, ChainUserAdmin), (TokenProxy, ChainTokenAdmin)):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+    admin.site.register(_model, _admin)

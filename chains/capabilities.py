@@ -24,7 +24,8 @@ ROLE_CAPABILITIES: Final[dict[str, tuple[str, ...]]] = {
 ROLE_BY_NAME: Final = {"viewer": VIEWER, "manager": MANAGER, "admin": ADMIN}
 
 # Apps whose models an Admin may manage in the chain's Django admin.
-ADMIN_MANAGED_APPS: Final = ("fleet", "routes", "bookings", "analytics", "reporting", "auth", "authtoken")
+# axes: an Admin sees failed sign-ins and can lift a lock-out (delete the attempt).
+ADMIN_MANAGED_APPS: Final = ("fleet", "routes", "bookings", "analytics", "reporting", "auth", "authtoken", "axes")
 
 
 def user_capabilities(user: object) -> list[str]:

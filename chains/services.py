@@ -9,11 +9,11 @@ from django.contrib.auth.models import AbstractUser, Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_tenants.utils import schema_context
-from rest_framework.authtoken.models import Token
 
 from chains.capabilities import ADMIN, ROLE_BY_NAME
 from chains.models import Chain, Domain
 from chains.roles import roles_ensure
+from chains.tokens import token_issue
 
 
 def chain_create(*, schema: str, name: str, domain: str, time_zone: str = "UTC", currency: str = "EUR") -> Chain:
@@ -39,7 +39,12 @@ class CreatedUser:
 def chain_user_create(
     *, chain: Chain, username: str, email: str, role: str, password: str | None = None, with_token: bool = False
 ) -> CreatedUser:
-    """Create (or update) a user of one chain in the chain's schema with exactly one role."""
+    """Create (or update) a user of one chain in the chain's schema with exactly one role.
+
+    `with_token` makes a new API token (replacing the user's previous one) and returns its clear key, which
+    is stored nowhere. The password is set as given: callers that take it from a person validate it first
+    (create_chain_user does); the loopback-only demo accounts keep their short one.
+    """
     role_name = ROLE_BY_NAME.get(role.lower())
     if role_name is None:
         raise ValidationError({"role": f"Unknown role {role!r}; use viewer, manager or admin."})
@@ -55,5 +60,5 @@ def chain_user_create(
             user.set_unusable_password()
         user.save()
         user.groups.set([Group.objects.get(name=role_name)])
-        token = Token.objects.get_or_create(user=user)[0].key if with_token else None
+        token = token_issue(user=user).key if with_token else None
     return CreatedUser(user=user, token=token)  # type: ignore[arg-type]

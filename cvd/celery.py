@@ -17,5 +17,6 @@ app.autodiscover_tasks()
 @app.on_after_configure.connect
 def _beat_schedule(sender: CeleryApp, **kwargs: object) -> None:
     from analytics.schedule import BEAT_SCHEDULE
+    from fleet.schedule import BEAT_SCHEDULE as FLEET_SCHEDULE
 
-    sender.conf.beat_schedule = {**BEAT_SCHEDULE, **(sender.conf.beat_schedule or {})}
+    sender.conf.beat_schedule = {**BEAT_SCHEDULE, **FLEET_SCHEDULE, **(sender.conf.beat_schedule or {})}

@@ -1,10 +1,12 @@
 """URLs on a chain's domain: the chain's admin, its API and the API schema."""
 
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from chains.apis import MeApi
+from chains.apis import MeApi, MyTokenApi
+from chains.pages import account_token
 
 admin.site.site_header = "CVD"
 admin.site.site_title = "CVD"
@@ -13,9 +15,17 @@ admin.site.index_title = "Chain administration"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/me/", MeApi.as_view(), name="api-me"),
+    path("api/me/token/", MyTokenApi.as_view(), name="api-me-token"),
+    path("account/token/", account_token, name="account-token"),
     path("api/fleet/", include("fleet.urls")),
     path("api/bookings/", include("bookings.urls")),
     path("api/analytics/", include("analytics.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file, so the page runs under the CSP's
+    # script-src 'self'; only its one inline <style> block needs 'unsafe-inline' styles, on this page alone.
+    path(
+        "api/docs/",
+        csp_update({"style-src": ["'unsafe-inline'"]})(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
+        name="api-docs",
+    ),
 ]

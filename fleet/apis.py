@@ -9,13 +9,16 @@ from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from chains.capabilities import FLEET_INGEST
+from chains.parsers import StrictJSONParser
 from chains.views import CapabilityAPIView
+from fleet.models import ImportJob
 from fleet.services.dex import dex_read_ingest, max_dex_bytes
+from fleet.services.jobs import import_job_create
 from fleet.services.reports import ImportReport
 from fleet.services.sales import MAX_API_BATCH, sales_import, sales_push
 
@@ -37,7 +40,7 @@ def declared_length(request: Request) -> int:
 
 
 # 201: rows or sales created; 200: nothing new (duplicates); 400: rejected, with the report or field errors.
-_INGEST_RESPONSES = {code: OpenApiTypes.OBJECT for code in (200, 201, 400, 401, 403, 413)}
+_INGEST_RESPONSES = {code: OpenApiTypes.OBJECT for code in (200, 201, 202, 400, 401, 403, 413)}
 
 
 class FileUploadSerializer(serializers.Serializer):
@@ -81,12 +84,15 @@ def report_response(report: ImportReport) -> Response:
 class BatchImportApi(CapabilityAPIView):
     """POST a JSON batch of rows in the file format (a list, {"rows": [...]}, or one object), or a file.
 
-    The batch is all or nothing and idempotent on the external id, like a file.
+    The batch is all or nothing and idempotent on the external id, like a file. A file larger than
+    CVD_API_SYNC_IMPORT_BYTES, or with more lines than a JSON batch may hold, is not imported inside the
+    request: it becomes an import job (202 with the job's id and status; the admin shows its report).
     """
 
     required_capabilities = {"POST": FLEET_INGEST}
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [StrictJSONParser, MultiPartParser, FormParser]
     key: ClassVar[str] = ""
+    job_kind: ClassVar[str] = ""
     push: ClassVar[Callable[..., ImportReport]]
     file_import: ClassVar[Callable[..., ImportReport]]
 
@@ -127,19 +133,39 @@ class BatchImportApi(CapabilityAPIView):
         upload = serializer.validated_data["file"]
         if upload.size > limit:
             return too_large(limit)
+        if upload.size > int(settings.CVD_API_SYNC_IMPORT_BYTES) or _more_lines_than(upload, MAX_API_BATCH + 1):
+            job = import_job_create(kind=self.job_kind, upload=upload, requested_by=f"api:{request.user.get_username()}")
+            return Response(
+                {"job": job.pk, "kind": job.kind, "file": job.file_name, "status": job.status,
+                 "detail": "The file is imported in the background; its report is on the import job."},
+                status=status.HTTP_202_ACCEPTED,
+            )
         return report_response(type(self).file_import(data=upload.read(), file_name=upload.name or "upload.csv"))
 
 
+def _more_lines_than(upload: Any, count: int) -> bool:
+    """True when a text file has more than `count` lines (header + rows); XLSX is judged by its size alone."""
+    seen = 0
+    upload.seek(0)
+    for number, chunk in enumerate(upload.chunks()):
+        if number == 0 and chunk[:2] == b"PK":
+            break  # a zip container (XLSX)
+        seen += chunk.count(b"\n")
+        if seen > count:
+            break
+    upload.seek(0)
+    return seen > count
+
+
 def too_large_batch(count: int) -> Response:
-    return Response(
-        {"detail": f"A batch holds at most {MAX_API_BATCH} rows; this one has {count}. Split it or upload a file."},
-        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-    )
+    message = f"A batch holds at most {MAX_API_BATCH} rows; this one has {count}. Split it or upload a file."
+    return Response({"detail": message, "rows": [message]}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
 
 
 class SalesPushApi(BatchImportApi):
     """POST sales (interfaces.md sales format) as JSON: up to 10,000 rows, or one transaction (telemetry)."""
 
     key = "transaction_id"
+    job_kind = ImportJob.Kind.SALES
     push = staticmethod(sales_push)
     file_import = staticmethod(sales_import)

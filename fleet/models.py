@@ -156,7 +156,10 @@ class Customer(models.Model):
 
 
 class DexRead(models.Model):
-    """One uploaded DEX/UCS file, kept verbatim whatever became of it."""
+    """One uploaded DEX/UCS file, kept verbatim once: a repeat points at the read it repeats (duplicate_of).
+
+    Rejected reads are deleted CVD_DEX_REJECTED_RETENTION_DAYS after their upload (a daily task).
+    """
 
     class Status(models.TextChoices):
         BASELINE = "baseline"
@@ -167,8 +170,13 @@ class DexRead(models.Model):
     device = models.ForeignKey(Device, on_delete=models.PROTECT, null=True, blank=True, related_name="dex_reads")
     serial = models.CharField(max_length=50, blank=True)
     file_name = models.CharField(max_length=255, blank=True)
-    raw_text = models.TextField()
+    raw_text = models.TextField(blank=True, help_text="empty when the read repeats another (duplicate_of) or was too large")
     content_hash = models.CharField(max_length=64)
+    # A repeat of an accepted read keeps no second copy of the text: it points at the read it repeats.
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="repeats",
+        help_text="the accepted read with the same content, whose raw text this upload repeats",
+    )
     read_at = models.DateTimeField(null=True, blank=True)
     uploaded_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=10, choices=Status.choices)

@@ -26,3 +26,27 @@ def import_job_preview_task(job_id: int) -> str:
         raise RuntimeError("fleet.import_job_preview must run inside a chain schema")
     job = import_job_preview_run(job_id=job_id)
     return job.status if job is not None else "missing"
+
+
+@app.task(name="fleet.dex_rejected_purge")
+def dex_rejected_purge_task() -> int:
+    from fleet.services.retention import dex_rejected_purge
+
+    if getattr(connection, "schema_name", "public") == "public":
+        raise RuntimeError("fleet.dex_rejected_purge must run inside a chain schema")
+    return dex_rejected_purge()
+
+
+@app.task(name="fleet.dex_rejected_purge_fanout")
+def dex_rejected_purge_fanout() -> list[str]:
+    """Daily (beat): one purge task per chain, sent into the chain's schema."""
+    from django_tenants.utils import get_public_schema_name, schema_context
+
+    from chains.models import Chain
+
+    sent = []
+    for schema in Chain.objects.exclude(schema_name=get_public_schema_name()).values_list("schema_name", flat=True):
+        with schema_context(schema):
+            dex_rejected_purge_task.apply_async()
+        sent.append(schema)
+    return sent

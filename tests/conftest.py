@@ -17,6 +17,8 @@ from chains.services import chain_create, chain_user_create
 CHAIN_A = ("test_a", "chain-a.localhost", "Europe/Stockholm", "SEK")
 CHAIN_B = ("test_b", "chain-b.localhost", "America/New_York", "USD")
 ROLES = ("viewer", "manager", "admin")
+# Clear API keys of the fixture users, by (schema, role): the database keeps only their digests.
+_TOKENS: dict[tuple[str, str], str] = {}
 
 
 def _get_or_create_chain(schema: str, domain: str, tz: str, currency: str) -> Chain:
@@ -24,7 +26,11 @@ def _get_or_create_chain(schema: str, domain: str, tz: str, currency: str) -> Ch
     if chain is None:
         chain = chain_create(schema=schema, name=schema.replace("_", " ").title(), domain=domain, time_zone=tz, currency=currency)
     for role in ROLES:
-        chain_user_create(chain=chain, username=f"{schema}-{role}", email=f"{role}@{domain}", role=role, password="pw", with_token=True)
+        created = chain_user_create(
+            chain=chain, username=f"{schema}-{role}", email=f"{role}@{domain}", role=role, password="pw", with_token=True
+        )
+        assert created.token is not None
+        _TOKENS[(schema, role)] = created.token
     return chain
 
 
@@ -58,10 +64,8 @@ class ChainFixture:
         return client
 
     def token(self, role: str) -> str:
-        from rest_framework.authtoken.models import Token
-
-        with schema_context(self.schema):
-            return Token.objects.get(user__username=f"{self.schema}-{role}").key
+        """The clear API key of the chain's `role` user (made when the session's chains were set up)."""
+        return _TOKENS[(self.schema, role)]
 
     def activate(self) -> None:
         connection.set_tenant(self.chain)

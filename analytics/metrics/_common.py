@@ -103,7 +103,9 @@ def percentile_rank(values: FloatArray, single_value_pct: float = 100.0) -> Floa
         return np.zeros(0, dtype=np.float64)
     if count == 1:
         return np.array([single_value_pct], dtype=np.float64)
-    return half_rank_steps(values).astype(np.float64) * (100.0 / (2.0 * (count - 1)))
+    # Multiply before dividing: steps * (100 / d) rounds the top rank to 100.00000000000001 for some counts;
+    # steps * 100 / d is exactly 100 there (and never above it).
+    return half_rank_steps(values).astype(np.float64) * 100.0 / (2.0 * (count - 1))
 
 
 def to_day_series(column: pd.Series) -> pd.Series:

@@ -5,6 +5,8 @@ Without DATABASE_URL / REDIS_URL the embedded PostgreSQL and Redis under var/ ar
 
 from __future__ import annotations
 
+import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -14,8 +16,24 @@ from cvd import services
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
 
-DEBUG = env.bool("DEBUG", default=True)
-SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-do-not-use-in-production")
+
+def _dev_secret_key() -> str:
+    """A random key kept in var/secret_key: stable across restarts of one checkout, never shared or committed."""
+    import secrets
+
+    path = services.VAR_DIR / "secret_key"
+    with services._file_lock("secret_key"):  # web, worker and beat start at the same moment
+        if not path.exists():
+            with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+                handle.write(secrets.token_urlsafe(64))
+        return path.read_text().strip()
+
+
+# Off unless asked (DEBUG=1): the debug pages show settings, URLconfs and frame locals to whoever reaches the port.
+DEBUG = env.bool("DEBUG", default=False)
+# Without SECRET_KEY (a developer's machine) a random key is made once per checkout under var/; production
+# settings require the variable and never reach this fallback.
+SECRET_KEY = env.str("SECRET_KEY", default="") or _dev_secret_key()
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", ".localhost", "127.0.0.1", "testserver"])
 
 SHARED_APPS = [
@@ -31,6 +49,8 @@ SHARED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
+    "axes",
 ]
 # Users, groups, permissions, sessions, the admin log and API tokens exist in every chain's schema,
 # so an account of one chain does not exist on another chain's domain.
@@ -40,6 +60,8 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "chains.admin_apps.ChainAdminConfig",  # django.contrib.admin with the chain admin site
     "rest_framework.authtoken",
+    # Sign-in failures are counted per chain, in the chain's schema, like its users.
+    "axes",
     "import_export",
     "fleet",
     "routes",
@@ -64,12 +86,18 @@ MIDDLEWARE = [
     "chains.middleware.ChainTimeZoneMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "cvd.middleware.NoStoreMiddleware",
+    "cvd.middleware.SignInThrottleMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "cvd.middleware.StatementTimeoutMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -122,11 +150,35 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Auth -----------------------------------------------------------------------------------
+# Applied wherever a password is set: the admin's forms, create_chain_user, password changes and resets.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# One backend for every sign-in form (admin, /login/, password reset): lock-out first (django-axes), then
+# the usual username/password check, then the refusal of weak passwords from outside this machine.
+AUTHENTICATION_BACKENDS = ["chains.auth.SignInBackend"]
+# A password that fails the validators above (the demo accounts' "demo", anything set before them) signs
+# in from a loopback address only; production refuses it from everywhere.
+CVD_WEAK_PASSWORDS_FROM_LOOPBACK = env.bool("CVD_WEAK_PASSWORDS_FROM_LOOPBACK", default=True)
 LOGIN_URL = "/admin/login/"
+
+# Lock-out (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from one address, that
+# username is refused from that address for AXES_COOLOFF_TIME, right password or not (429).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "chains.throttles.client_address"
+AXES_LOCKOUT_TEMPLATE = "lockout.html"
+AXES_VERBOSE = False
+# Behind this many reverse proxies, the client address is taken from X-Forwarded-For; 0 trusts no header.
+CVD_TRUSTED_PROXIES = env.int("CVD_TRUSTED_PROXIES", default=0)
+
+# API tokens are stored as SHA-256 digests and expire this many days after they were made.
+CVD_API_TOKEN_TTL_DAYS = env.int("CVD_API_TOKEN_TTL_DAYS", default=90)
 
 # --- I18N -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -158,14 +210,68 @@ CVD_MAX_DEX_BYTES = env.int("CVD_MAX_DEX_BYTES", default=2 * 1024 * 1024)
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header turns a missing credential into 401, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "chains.tokens.DigestTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["chains.permissions.CapabilityPermission"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_PARSER_CLASSES": [
+        "chains.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "chains.throttles.AnonymousAddressThrottle",
+        "chains.throttles.UserThrottle",
+        "chains.throttles.AddressThrottle",
+    ],
+    "NUM_PROXIES": CVD_TRUSTED_PROXIES,
+    "EXCEPTION_HANDLER": "chains.exceptions.api_exception_handler",
 }
+# Requests per period (DRF syntax: N/second|minute|hour|day); a scope set to "" is not throttled.
+# anon: API requests without valid credentials, per address; user: per signed-in user; address: every API
+# request per address; signin: sign-in form POSTs per address (admin and /login/).
+CVD_THROTTLE_RATES: dict[str, str | None] = {
+    "anon": env.str("CVD_THROTTLE_ANON", default="60/minute") or None,
+    "user": env.str("CVD_THROTTLE_USER", default="600/minute") or None,
+    "address": env.str("CVD_THROTTLE_ADDRESS", default="1200/minute") or None,
+    "signin": env.str("CVD_THROTTLE_SIGNIN", default="20/minute") or None,
+}
+# Filter lists (location, device, …) longer than this are a 400, not a scan of the whole fleet.
+CVD_MAX_FILTER_VALUES = env.int("CVD_MAX_FILTER_VALUES", default=1000)
+# JSON bodies nested deeper than this are a 400.
+CVD_JSON_MAX_DEPTH = env.int("CVD_JSON_MAX_DEPTH", default=32)
+# Analytics reads that run longer are stopped by PostgreSQL and answer 503 with a message (0: no limit).
+CVD_ANALYTICS_STATEMENT_TIMEOUT_MS = env.int("CVD_ANALYTICS_STATEMENT_TIMEOUT_MS", default=20_000)
+CVD_STATEMENT_TIMEOUT_PATHS = ("/api/analytics/",)
+CVD_STATEMENT_TIMEOUT_EXEMPT = ("/api/analytics/export",)
+# Sales / bookings / funnel files posted to the API above this size (or with more rows than a JSON batch)
+# become background import jobs (202) instead of being imported inside the request.
+CVD_API_SYNC_IMPORT_BYTES = env.int("CVD_API_SYNC_IMPORT_BYTES", default=2 * 1024 * 1024)
+# Rejected DEX reads are deleted this many days after their upload by a daily task.
+CVD_DEX_REJECTED_RETENTION_DAYS = env.int("CVD_DEX_REJECTED_RETENTION_DAYS", default=30)
+
+# --- Content-Security-Policy (django-csp): the project's own scripts, styles and images only --------
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'self'"],
+    }
+}
+
+# The admin's exports (django-import-export): a cell starting with "=" is written as text, not a formula.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
 SPECTACULAR_SETTINGS = {
     "TITLE": "CVD analytics API",
     "DESCRIPTION": "Operations analytics for vending operators and venue chains.",

@@ -28,3 +28,5 @@ CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 CONN_MAX_AGE = 60
+# Weak passwords (the demo's, any set before the validators) never sign in, from any address.
+CVD_WEAK_PASSWORDS_FROM_LOOPBACK = False

@@ -277,6 +277,8 @@ def dex_read_ingest(*, data: bytes, file_name: str, uploaded_at: datetime | None
     original = DexRead.objects.filter(device=device, content_hash=digest, status__in=ACCEPTED).first()
     if original is not None:
         report.status = read.status = DexRead.Status.DUPLICATE
+        # The original holds the text; the repeat keeps only the pointer (and its own upload's metadata).
+        read.duplicate_of, read.raw_text = original, ""
         report.flags.append(flag("duplicate", f"the same read was stored as read #{original.pk}: no sales booked", original=original.pk))
         read.flags = report.flags
         read.save()

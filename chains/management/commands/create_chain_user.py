@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -13,7 +15,7 @@ from chains.services import chain_user_create
 
 
 class Command(BaseCommand):
-    help = "Create a user in a chain with a role; --token prints an API token."
+    help = "Create a user in a chain with a role; --token makes an API token (replacing the user's) and prints it once."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("schema")
@@ -27,6 +29,13 @@ class Command(BaseCommand):
         chain = Chain.objects.filter(schema_name=options["schema"]).first()
         if chain is None or chain.schema_name == "public":
             raise CommandError(f"No chain with schema {options['schema']!r}.")
+        if options["password"]:
+            # The same validators as the admin's forms (length ≥ 10, not common, not like the username, …).
+            probe = get_user_model()(username=options["username"], email=options["email"])
+            try:
+                validate_password(options["password"], probe)
+            except ValidationError as error:
+                raise CommandError("password: " + " ".join(error.messages)) from error
         try:
             created = chain_user_create(
                 chain=chain,

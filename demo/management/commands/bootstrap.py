@@ -10,6 +10,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from chains.auth import is_loopback
 from chains.models import Chain
 
 DEMO_SCHEMAS = ("acme", "playhub")
@@ -35,6 +36,10 @@ class Command(BaseCommand):
             domain = chain.domains.filter(is_primary=True).first()
             self.stdout.write(f"  {chain.name}: http://{domain}:{port}/admin/   API: http://{domain}:{port}/api/docs/")
         self.stdout.write(f"  Platform admin: http://localhost:{port}/admin/")
-        self.stdout.write("Demo logins (password 'demo'):")
-        for schema in DEMO_SCHEMAS:
-            self.stdout.write(f"  {schema}-admin, {schema}-manager, {schema}-viewer")
+        if is_loopback(os.environ.get("HOST", "127.0.0.1")):
+            self.stdout.write("Demo logins (password 'demo'):")
+            for schema in DEMO_SCHEMAS:
+                self.stdout.write(f"  {schema}-admin, {schema}-manager, {schema}-viewer")
+        else:
+            # Their short password signs in from this machine only (chains.auth): do not advertise it.
+            self.stdout.write("Demo logins work from this machine only (HOST is not a loopback address).")
