@@ -126,7 +126,6 @@ class StrictJSONParser(JSONParser):
             raise serializers.ValidationError({"body": [f"JSON is nested deeper than {max_depth()} levels."]}) from exc
         except ValueError as exc:
             raise serializers.ValidationError({"body": [f"JSON parse error - {exc}"]}) from exc
-        if not isinstance(data, (dict, list)):
-            raise serializers.ValidationError({"body": ["Send a JSON object (or, for batches, a list)."]})
+        # A bare string or number is left to the view, which names the field it expected.
         check_json_value(data)
         return data
