@@ -68,11 +68,12 @@ class AnalyticsApi(CapabilityAPIView):
     required_capabilities = {"GET": ANALYTICS_READ}
 
     def validated(
-        self, request: Request, serializer_class: type[serializers.Serializer], data: Any = None
+        self, request: Request, serializer_class: type[serializers.Serializer], *, from_body: bool = False
     ) -> tuple[AnalyticsParams, dict[str, Any]]:
-        """Validate the query string (or `data`) with `serializer_class`; a bad value is a 400 with field errors."""
+        """Validate the query string (or the JSON body, whatever it holds) with `serializer_class`; a bad
+        value is a 400 with field errors."""
         serializer = serializer_class(
-            data=request.query_params if data is None else data, context={"today": local_today()}
+            data=request.data if from_body else request.query_params, context={"today": local_today()}
         )
         serializer.is_valid(raise_exception=True)
         return params_from_validated(serializer.validated_data), dict(serializer.validated_data)
@@ -83,7 +84,7 @@ class ReportApi(AnalyticsApi):
 
     report_name: ClassVar[str]
 
-    def answer(self, request: Request, data: Any = None) -> Response:
+    def answer(self, request: Request, *, from_body: bool = False) -> Response:
         report = get_report(self.report_name)
-        params, values = self.validated(request, report.params, data=data)
+        params, values = self.validated(request, report.params, from_body=from_body)
         return Response(present(report.compute(params, values)))

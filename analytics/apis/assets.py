@@ -40,4 +40,4 @@ class AssetSalesApi(ReportApi):
         responses={200: AssetSalesSerializer, **ERROR_RESPONSES},
     )
     def post(self, request: Request) -> Response:
-        return self.answer(request, data=request.data)
+        return self.answer(request, from_body=True)
