@@ -17,7 +17,7 @@ from django.utils import timezone
 from analytics.models import DirtyRange
 from bookings.models import Booking, Resource
 from chains.services import chain_user_create
-from fleet.models import ImportJob, Sale
+from fleet.models import Customer, ImportJob, Sale
 from fleet.services.jobs import import_job_preview_run, import_job_run
 from tests.conftest import ChainFixture
 from tests.fleet.conftest import Catalog
@@ -102,6 +102,7 @@ def test_a_clean_preview_imports_once_on_confirm_and_a_second_confirm_imports_no
     assert counts(preview_page) == {"rows": 5, "created": 3, "duplicates": 2, "errors": 0}
     assert 'id="confirm-import"' in preview_page and "Confirm import" in preview_page
     assert after_preview == {"p1"} and job.status == "previewed" and stored_name
+    assert not Customer.objects.filter(external_ref="C-9").exists()  # the dry run wrote nothing, customers neither
 
     confirmed = client.post(f"/admin/fleet/importjob/{job.pk}/confirm/", follow=True)
     after_confirm = set(Sale.objects.values_list("external_id", flat=True))
@@ -117,6 +118,7 @@ def test_a_clean_preview_imports_once_on_confirm_and_a_second_confirm_imports_no
     assert not job.upload and not job.upload.storage.exists(stored_name)
     assert "already confirmed" in again.content.decode() and after_again == 4
     assert ImportJob.objects.count() == 1  # one upload, one job: the confirm did not need the file again
+    assert Sale.objects.get(external_id="n1").customer.external_ref == "C-9"  # type: ignore[union-attr]
     n4 = Sale.objects.get(external_id="n4")
     assert (n4.quantity, n4.amount, n4.payment_method, n4.device.asset) == (3, Decimal("3.60"), "mobile", "D-002")
 
