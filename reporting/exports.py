@@ -334,4 +334,4 @@ __all__ = [
 def export_title(report: str) -> str:
     if report in RAW_REPORTS:
         return RAW_REPORTS[report].title
-    return get_report(report).title
+    return REPORTS[report].title if report in REPORTS else report

@@ -132,17 +132,17 @@ def link_base(chain: Chain) -> str:
 
 
 def _compose(job: ExportJob, chain: Chain) -> Mail:
-    spec = exports.export_spec_load(report=job.report, format=job.format, params=job.params)
     base = link_base(chain)
     attach_max = int(getattr(settings, "CVD_EXPORT_ATTACH_MAX_BYTES", ATTACH_MAX_BYTES))
     attachments: list[tuple[str, bytes, str]] = []
-    filename = spec.filename(chain.schema_name)
+    start, end = str(job.params.get("start", "")), str(job.params.get("end", ""))
+    filename = f"{chain.schema_name}-{job.report}-{start}-{end}.{job.format}"
     too_large = False
     if job.status == ExportJob.Status.DONE and job.file:
         size = job.size if job.size is not None else job.file.size
         if size < attach_max:
             with job.file.open("rb") as source:
-                attachments.append((filename, source.read(), spec.content_type.split(";")[0]))
+                attachments.append((filename, source.read(), exports.CONTENT_TYPES[job.format].split(";")[0]))
         else:
             too_large = True
     title = exports.export_title(job.report)
@@ -151,8 +151,8 @@ def _compose(job: ExportJob, chain: Chain) -> Mail:
         "chain": chain,
         "title": title,
         "filename": filename,
-        "start": spec.start,
-        "end": spec.end,
+        "start": start,
+        "end": end,
         "download_url": f"{base}/api/reporting/exports/{job.pk}/download/",
         "job_url": f"{base}/api/reporting/exports/{job.pk}/",
         "attached": bool(attachments),
@@ -163,10 +163,7 @@ def _compose(job: ExportJob, chain: Chain) -> Mail:
     }
     done = job.status == ExportJob.Status.DONE
     # The subject holds only registry names and dates: no tenant-typed text in a header.
-    subject = (
-        f"Your export is ready: {title}, {spec.start.isoformat()} to {spec.end.isoformat()}"
-        if done else f"Your export failed: {title}, {spec.start.isoformat()} to {spec.end.isoformat()}"
-    )
+    subject = f"Your export {'is ready' if done else 'failed'}: {title}, {start} to {end}"
     return Mail(
         to=[job.requester.email],
         subject=subject,
