@@ -315,6 +315,11 @@ def export_pdf_html(spec: ExportSpec, chain: Chain, content: Content) -> tuple[s
     return render_to_string("reporting/export.html", context), rows
 
 
+def hold_pending() -> bool:
+    hold = os.environ.get("CVD_EXPORT_HOLD_FILE")
+    return bool(hold) and Path(str(hold)).exists()
+
+
 def hold_point() -> None:
     """A test hook: park here while the file named by CVD_EXPORT_HOLD_FILE exists (after touching <file>.reached)."""
     hold = os.environ.get("CVD_EXPORT_HOLD_FILE")

@@ -89,11 +89,10 @@ def _run_locked(job_id: int) -> ExportJob | None:
 
         def progress(fraction: float, rows: int) -> None:
             nonlocal last
-            if fraction < 1 and time.monotonic() - last < PROGRESS_EVERY_SECONDS:
-                return
-            last = time.monotonic()
-            ExportJob.objects.filter(pk=job.pk).update(progress=round(min(max(fraction, 0.0), 1.0), 4), rows=rows)
-            if 0 < fraction < 1:
+            if fraction >= 1 or time.monotonic() - last >= PROGRESS_EVERY_SECONDS or rows and exports.hold_pending():
+                last = time.monotonic()
+                ExportJob.objects.filter(pk=job.pk).update(progress=round(min(max(fraction, 0.0), 1.0), 4), rows=rows)
+            if rows and fraction < 1:
                 exports.hold_point()
 
         with open(part, "wb") as target:
