@@ -268,8 +268,8 @@ def _as_float(value: Any) -> float | None:
 
 
 def _charts(title: str, columns: tuple[Column, ...], table: list[tuple[Any, ...]]) -> list[Any]:
-    """A line over the dates when the list has a date column, else bars of the first money (or count) column."""
-    if not table:
+    """A line when the list is a series (its first column a date), else bars of the first money (or count) column."""
+    if not table or not columns:
         return []
     kinds = [column.kind for column in columns]
     measure = next((i for i, k in enumerate(kinds) if k == "money"), None)
@@ -277,9 +277,9 @@ def _charts(title: str, columns: tuple[Column, ...], table: list[tuple[Any, ...]
         measure = next((i for i, k in enumerate(kinds) if k in ("integer", "number")), None)
     if measure is None:
         return []
-    label = next((i for i, k in enumerate(kinds) if k == "date"), None)
     name = f"{title}: {columns[measure].key}"
-    if label is not None:
+    if kinds[0] == "date":  # a series (one row a day, week or month): a line
+        label = 0
         points = [(str(present(row[label])), _as_float(row[measure]) or 0.0) for row in table]
         return [svg.line_chart([p[0] for p in points], [p[1] for p in points], title=name)]
     label = next((i for i, k in enumerate(kinds) if k == "text"), None)
