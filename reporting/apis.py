@@ -115,8 +115,15 @@ class ExportApi(CapabilityAPIView):
         return response
 
 
+def _requester_id(request: Request) -> int:
+    pk = request.user.pk
+    if pk is None:  # never: the capability check lets only a signed-in user through
+        raise Http404("No such export job.")
+    return int(pk)
+
+
 def _own_job(request: Request, job_id: int) -> ExportJob:
-    job = ExportJob.objects.filter(pk=job_id, requester=request.user).first()
+    job = ExportJob.objects.filter(pk=job_id, requester_id=_requester_id(request)).first()
     if job is None:
         raise Http404("No such export job.")  # also another user's: its existence is not revealed
     return job
@@ -129,7 +136,7 @@ class ExportJobListApi(CapabilityAPIView):
 
     @extend_schema(operation_id="reporting_exports_list", responses={200: ExportJobSerializer(many=True), **_ERRORS})
     def get(self, request: Request) -> Response:
-        jobs = ExportJob.objects.filter(requester=request.user).order_by("-created_at", "-id")[:200]
+        jobs = ExportJob.objects.filter(requester_id=_requester_id(request)).order_by("-created_at", "-id")[:200]
         return Response([job_json(job) for job in jobs])
 
 

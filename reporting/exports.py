@@ -123,7 +123,7 @@ def export_validate(data: Any, *, today: date | None = None) -> ExportSpec:
     return ExportSpec(report=report, format=fmt, params=params, analytics=analytics, values=values)
 
 
-def export_spec_load(*, report: str, format: str, params: Mapping[str, Any]) -> ExportSpec:  # noqa: A002
+def export_spec_load(*, report: str, format: str, params: Mapping[str, Any]) -> ExportSpec:
     """A stored job's spec again (its start/end are explicit, so `today` does not matter)."""
     return export_validate({"report": report, "format": format, **params})
 
@@ -279,11 +279,10 @@ def _charts(title: str, columns: tuple[Column, ...], table: list[tuple[Any, ...]
         return []
     name = f"{title}: {columns[measure].key}"
     if kinds[0] == "date":  # a series (one row a day, week or month): a line
-        label = 0
-        points = [(str(present(row[label])), _as_float(row[measure]) or 0.0) for row in table]
+        points = [(str(present(row[0])), _as_float(row[measure]) or 0.0) for row in table]
         return [svg.line_chart([p[0] for p in points], [p[1] for p in points], title=name)]
     label = next((i for i, k in enumerate(kinds) if k == "text"), None)
-    if label is None:
+    if label is None:  # e.g. the heatmap's cells: nothing to name a bar by
         return []
     bars = [(_pdf_cell(row[label]), _as_float(row[measure]) or 0.0) for row in table[:CHART_MAX_BARS]]
     return [svg.bar_chart([b[0] for b in bars], [b[1] for b in bars], title=name)]

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import smtplib
-import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -78,7 +77,7 @@ def mail_send_once(*, key: str, compose: Callable[[], Mail], final_attempt: bool
         delivery.attempts += 1
         try:
             _send(mail, key)
-        except (smtplib.SMTPException, OSError, socket.timeout) as error:
+        except (TimeoutError, smtplib.SMTPException, OSError) as error:
             failure = f"{type(error).__name__}: {error}"[:1000]
             delivery.status = MailDelivery.Status.FAILED if final_attempt else MailDelivery.Status.RETRYING
             delivery.last_error = failure

@@ -89,7 +89,7 @@ def _run_locked(job_id: int) -> ExportJob | None:
 
         def progress(fraction: float, rows: int) -> None:
             nonlocal last
-            if fraction >= 1 or time.monotonic() - last >= PROGRESS_EVERY_SECONDS or rows and exports.hold_pending():
+            if fraction >= 1 or time.monotonic() - last >= PROGRESS_EVERY_SECONDS or (rows and exports.hold_pending()):
                 last = time.monotonic()
                 ExportJob.objects.filter(pk=job.pk).update(progress=round(min(max(fraction, 0.0), 1.0), 4), rows=rows)
             if rows and fraction < 1:

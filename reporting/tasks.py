@@ -9,6 +9,7 @@ sends no second e-mail.
 from __future__ import annotations
 
 import os
+
 from celery import Task
 from django.db import OperationalError
 from django_tenants.utils import get_public_schema_name, schema_context

@@ -30,7 +30,7 @@ class SmtpSink:
     messages: list[EmailMessage] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
             self.attempts += 1
             if self.attempts <= self.refuse_first:

@@ -211,7 +211,7 @@ def test_formula_cells_are_neutralised_and_numbers_untouched(seeded: ChainFixtur
 
 def test_bad_requests_name_the_field(seeded: ChainFixture) -> None:
     client = seeded.client("manager")
-    status, body, response = export(client, "nope", "csv", data.RANGE)
+    status, _, response = export(client, "nope", "csv", data.RANGE)
     assert status == 400 and "report" in response.json() and "nope" in response.json()["report"][0]
     status, _, response = export(client, "asset-sales", "docx", data.RANGE)
     assert status == 400 and "format" in response.json()

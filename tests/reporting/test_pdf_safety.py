@@ -20,7 +20,7 @@ from tests.reporting.support import export, pdf_text
 class _Recorder(BaseHTTPRequestHandler):
     seen: list[str] = []
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         _Recorder.seen.append(self.path)
         # Were it ever asked, it would redirect to a file: that must not be followed either.
         self.send_response(302)
