@@ -21,7 +21,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from analytics.apis._base import present
-from analytics.params import AnalyticsParams, AnalyticsParamsSerializer, params_from_validated
+from analytics.params import AnalyticsParams, params_from_validated
 from analytics.reports import REPORTS, Column, UnknownReport, get_report
 from chains.models import Chain
 from reporting import svg
@@ -113,7 +113,9 @@ def export_validate(data: Any, *, today: date | None = None) -> ExportSpec:
 
         today = local_today()
     if report in RAW_REPORTS:
-        serializer = AnalyticsParamsSerializer(data=given, context={"today": today})
+        from analytics.serializers import ApiParamsSerializer  # the API's shared parameters, the same validation
+
+        serializer = ApiParamsSerializer(data=given, context={"today": today})
         serializer.is_valid(raise_exception=True)
         values = dict(serializer.validated_data)
         analytics = params_from_validated(values)
@@ -181,10 +183,13 @@ def about(spec: ExportSpec, chain: Chain, title: str) -> list[tuple[str, str]]:
 
 
 def export_csv_stream(spec: ExportSpec, chain: Chain) -> Iterator[bytes]:
-    """The CSV as a stream of byte chunks (for a StreamingHttpResponse): never the whole file in memory."""
+    """The CSV as a stream of byte chunks (for a StreamingHttpResponse): never the whole file in memory.
+
+    A report is computed here, before the response starts (its errors are still a proper 4xx); raw rows
+    are read as the stream is consumed.
+    """
     content = _content(spec, chain)
-    for chunk in csv_chunks(content.columns, content.batches, preformatted=content.preformatted):
-        yield chunk.encode("utf-8")
+    return (chunk.encode("utf-8") for chunk in csv_chunks(content.columns, content.batches, preformatted=content.preformatted))
 
 
 def export_write(spec: ExportSpec, chain: Chain, target: BinaryIO, *, progress: Progress | None = None) -> int:

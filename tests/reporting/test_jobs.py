@@ -220,3 +220,20 @@ def test_a_job_csv_equals_the_sync_csv_for_the_same_rows(seeded: ChainFixture) -
     _, body, _ = export(seeded.client("manager"), "sales", "csv", {"start": "2026-03-27", "end": "2026-06-26"})  # 92 days: answered in the request
     assert from_job == list(csv.reader(io.StringIO(body.decode())))
     assert timezone.now() < job.expires_at  # type: ignore[operator]
+
+
+def test_development_mail_lands_in_var_mail() -> None:
+    """Without EMAIL_URL (make run) the messages are files under var/mail/, the mailbox the README names."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k != "EMAIL_URL"}
+    env["DJANGO_SETTINGS_MODULE"] = "cvd.settings.base"
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.EMAIL_BACKEND); print(settings.EMAIL_FILE_PATH)"],
+        env=env, cwd=root, capture_output=True, text=True, check=True,
+    ).stdout.split()
+    assert out == ["django.core.mail.backends.filebased.EmailBackend", str(root / "var" / "mail")]
