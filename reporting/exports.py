@@ -141,6 +141,7 @@ class Content:
     preformatted: bool
     result: dict[str, Any] | None = None  # a registry report's answer (for the PDF's KPIs and charts)
     total: int | None = None
+    lines: bool = False  # each row a finished CSV line (raw rows for a CSV: the database formats them)
 
 
 def _content(spec: ExportSpec, chain: Chain, *, count: bool = False, in_transaction: bool = True) -> Content:
@@ -148,9 +149,12 @@ def _content(spec: ExportSpec, chain: Chain, *, count: bool = False, in_transact
         raw: RawReport = RAW_REPORTS[spec.report]
         period, filters = spec.analytics.period, spec.analytics.filters
         total = raw.count(period=period, filters=filters, tz=chain.time_zone) if count else None
+        lines = spec.format == "csv"
         return Content(
-            title=raw.title, columns=raw.columns, preformatted=True, total=total,
-            batches=raw.rows(period=period, filters=filters, tz=chain.time_zone, in_transaction=in_transaction),
+            title=raw.title, columns=raw.columns, preformatted=True, total=total, lines=lines,
+            batches=raw.rows(
+                period=period, filters=filters, tz=chain.time_zone, in_transaction=in_transaction, csv_lines=lines
+            ),
         )
     try:
         report = get_report(spec.report)
@@ -189,7 +193,8 @@ def export_csv_stream(spec: ExportSpec, chain: Chain) -> Iterator[bytes]:
     are read as the stream is consumed.
     """
     content = _content(spec, chain)
-    return (chunk.encode("utf-8") for chunk in csv_chunks(content.columns, content.batches, preformatted=content.preformatted))
+    chunks = csv_chunks(content.columns, content.batches, preformatted=content.preformatted, lines=content.lines)
+    return (chunk.encode("utf-8") for chunk in chunks)
 
 
 def export_write(spec: ExportSpec, chain: Chain, target: BinaryIO, *, progress: Progress | None = None) -> int:
@@ -208,7 +213,7 @@ def export_write(spec: ExportSpec, chain: Chain, target: BinaryIO, *, progress: 
 
     if spec.format == "csv":
         counter = _Counted(content.batches, on_rows)
-        for chunk in csv_chunks(content.columns, counter, preformatted=content.preformatted):
+        for chunk in csv_chunks(content.columns, counter, preformatted=content.preformatted, lines=content.lines):
             target.write(chunk.encode("utf-8"))
         report(1.0, counter.rows)
         return counter.rows

@@ -40,27 +40,73 @@ def _amount(column: str) -> str:
     return f"CASE WHEN {column} = round({column}, 2) THEN round({column}, 2)::text ELSE trim_scale({column})::text END"
 
 
+def _csv_field(expression: str) -> str:
+    """A text field as Python's csv module (QUOTE_MINIMAL) writes it: quoted when it holds , " CR or LF."""
+    return (
+        f"CASE WHEN {expression} ~ '[,\"\\r\\n]' THEN '\"' || replace({expression}, '\"', '\"\"') || '\"' "
+        f"ELSE {expression} END"
+    )
+
+
+# A field of a raw row: ("tenant", expr) is tenant-typed text (neutralised, CSV-quoted when needed),
+# ("plain", expr) text the database formats itself (timestamps, amounts, enums), ("int", expr) an integer.
+Field = tuple[str, str]
+
+
 @dataclass(frozen=True)
 class RawReport:
     name: str
     title: str
     columns: tuple[Column, ...]
+    fields: tuple[Field, ...]
+    source: str  # FROM … (aliases for the filters' clauses)
+    instant: str  # the timestamp the range applies to
+    order: str
 
-    def sql(self, filters: Filters) -> tuple[str, dict[str, Any]]:
+    def where(self, filters: Filters) -> tuple[list[str], dict[str, Any]]:
         raise NotImplementedError
 
+    def sql(self, filters: Filters, *, csv_lines: bool = False) -> tuple[str, dict[str, Any]]:
+        """The rows' query: one column per field, or (`csv_lines`) each row as one finished CSV line."""
+        clauses, params = self.where(filters)
+        where = "".join(f" AND {clause}" for clause in clauses)
+        if csv_lines:
+            parts = []
+            for kind, expression in self.fields:
+                if kind == "tenant":
+                    parts.append(_csv_field(neutralise_sql(f"coalesce({expression}, '')")))
+                elif kind == "int":
+                    parts.append(f"coalesce({expression}::text, '')")
+                else:
+                    parts.append(f"coalesce({expression}, '')")
+            select = " || ',' || ".join(parts) + " || E'\\r\\n'"
+        else:
+            select = ", ".join(
+                neutralise_sql(f"coalesce({expression}, '')") if kind == "tenant" else expression
+                for kind, expression in self.fields
+            )
+        sql = (
+            f"SELECT {select} FROM {self.source} "
+            f"WHERE {self.instant} >= %(starts_at)s AND {self.instant} < %(ends_at)s{where} ORDER BY {self.order}"
+        )
+        return sql, params
+
+    def _bound(self, filters: Filters, period: Period, tz: str, csv_lines: bool) -> tuple[str, dict[str, Any]]:
+        sql, params = self.sql(filters, csv_lines=csv_lines)
+        starts_at, ends_at = period.bounds(_zone(tz))
+        params.update(starts_at=starts_at, ends_at=ends_at, tz=tz)
+        return sql, params
+
     def rows(
-        self, *, period: Period, filters: Filters, tz: str, in_transaction: bool = True
+        self, *, period: Period, filters: Filters, tz: str, in_transaction: bool = True, csv_lines: bool = False
     ) -> Iterator[list[tuple[Any, ...]]]:
-        """Batches of rows (tuples of text and integers, in column order), oldest first.
+        """Batches of rows (tuples of text and integers, in column order; or 1-tuples of CSV lines), oldest first.
 
         In a transaction the server-side cursor streams straight from the query. Outside one (a job that
         commits its progress meanwhile) it is a WITH HOLD cursor: PostgreSQL keeps the result on its side
         and the rows still arrive a batch at a time.
         """
-        sql, params = self.sql(filters)
-        starts_at, ends_at = period.bounds(_zone(tz))
-        params.update(starts_at=starts_at, ends_at=ends_at, tz=tz)
+        sql, params = self._bound(filters, period, tz, csv_lines)
         if in_transaction:
             with transaction.atomic():
                 yield from self._fetch(sql, params)
@@ -75,9 +121,7 @@ class RawReport:
                 yield batch
 
     def count(self, *, period: Period, filters: Filters, tz: str) -> int:
-        sql, params = self.sql(filters)
-        starts_at, ends_at = period.bounds(_zone(tz))
-        params.update(starts_at=starts_at, ends_at=ends_at, tz=tz)
+        sql, params = self._bound(filters, period, tz, False)
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT count(*) FROM ({sql}) AS rows", params)
             return int(cursor.fetchone()[0])
@@ -90,49 +134,19 @@ def _zone(tz: str) -> Any:
 
 
 class SalesRows(RawReport):
-    def sql(self, filters: Filters) -> tuple[str, dict[str, Any]]:
+    def where(self, filters: Filters) -> tuple[list[str], dict[str, Any]]:
         clauses, params = sales_filter_clauses(filters)
         if filters.resources or filters.resource_types:
-            clauses.append("FALSE")
-        where = "".join(f" AND {clause}" for clause in clauses)
-        return (
-            f"""
-            SELECT {neutralise_sql("s.external_id")}, {_iso("s.sold_at")}, {neutralise_sql("d.asset")},
-                   {neutralise_sql("p.sku")}, s.quantity, {_amount("s.amount")}, s.payment_method,
-                   {neutralise_sql("coalesce(c.external_ref, '')")}, {neutralise_sql("s.slot_code")}
-            FROM fleet_sale s
-            JOIN fleet_device d ON d.id = s.device_id
-            JOIN fleet_location l ON l.id = d.location_id
-            JOIN fleet_product p ON p.id = s.product_id
-            LEFT JOIN fleet_customer c ON c.id = s.customer_id
-            WHERE s.sold_at >= %(starts_at)s AND s.sold_at < %(ends_at)s{where}
-            ORDER BY s.sold_at, s.id
-            """,
-            params,
-        )
+            clauses.append("FALSE")  # a venue filter selects no sales
+        return clauses, params
 
 
 class BookingRows(RawReport):
-    def sql(self, filters: Filters) -> tuple[str, dict[str, Any]]:
+    def where(self, filters: Filters) -> tuple[list[str], dict[str, Any]]:
         clauses, params = booking_filter_clauses(filters)
         if filters.devices or filters.device_types or filters.categories:
-            clauses.append("FALSE")
-        where = "".join(f" AND {clause}" for clause in clauses)
-        return (
-            f"""
-            SELECT {neutralise_sql("b.external_id")}, {neutralise_sql("r.code")}, {_iso("b.starts_at")},
-                   {_iso("b.ends_at")}, b.status, {_amount("b.amount")},
-                   {neutralise_sql("coalesce(c.external_ref, '')")},
-                   CASE WHEN b.booked_at IS NULL THEN '' ELSE {_iso("b.booked_at")} END
-            FROM bookings_booking b
-            JOIN bookings_resource r ON r.id = b.resource_id
-            JOIN fleet_location l ON l.id = r.location_id
-            LEFT JOIN fleet_customer c ON c.id = b.customer_id
-            WHERE b.starts_at >= %(starts_at)s AND b.starts_at < %(ends_at)s{where}
-            ORDER BY b.starts_at, b.id
-            """,
-            params,
-        )
+            clauses.append("FALSE")  # a device-level filter selects no bookings
+        return clauses, params
 
 
 def _text(key: str) -> Column:
@@ -142,6 +156,17 @@ def _text(key: str) -> Column:
 RAW_REPORTS: dict[str, RawReport] = {
     "sales": SalesRows(
         name="sales", title="Sales (raw rows)",
+        fields=(
+            ("tenant", "s.external_id"), ("plain", _iso("s.sold_at")), ("tenant", "d.asset"), ("tenant", "p.sku"),
+            ("int", "s.quantity"), ("plain", _amount("s.amount")), ("plain", "s.payment_method"),
+            ("tenant", "c.external_ref"), ("tenant", "s.slot_code"),
+        ),
+        source="""fleet_sale s
+            JOIN fleet_device d ON d.id = s.device_id
+            JOIN fleet_location l ON l.id = d.location_id
+            JOIN fleet_product p ON p.id = s.product_id
+            LEFT JOIN fleet_customer c ON c.id = s.customer_id""",
+        instant="s.sold_at", order="s.sold_at, s.id",
         columns=(
             _text("transaction_id"), _text("sold_at"), _text("device"), _text("product"),
             Column("quantity", "quantity", "integer"), Column("amount", "amount", "money"),
@@ -150,6 +175,16 @@ RAW_REPORTS: dict[str, RawReport] = {
     ),
     "bookings": BookingRows(
         name="bookings", title="Bookings (raw rows)",
+        fields=(
+            ("tenant", "b.external_id"), ("tenant", "r.code"), ("plain", _iso("b.starts_at")),
+            ("plain", _iso("b.ends_at")), ("plain", "b.status"), ("plain", _amount("b.amount")),
+            ("tenant", "c.external_ref"), ("plain", f"CASE WHEN b.booked_at IS NULL THEN '' ELSE {_iso('b.booked_at')} END"),
+        ),
+        source="""bookings_booking b
+            JOIN bookings_resource r ON r.id = b.resource_id
+            JOIN fleet_location l ON l.id = r.location_id
+            LEFT JOIN fleet_customer c ON c.id = b.customer_id""",
+        instant="b.starts_at", order="b.starts_at, b.id",
         columns=(
             _text("booking_id"), _text("resource"), _text("starts_at"), _text("ends_at"), _text("status"),
             Column("amount", "amount", "money"), _text("customer"), _text("created_at"),

@@ -43,14 +43,21 @@ def csv_cell(kind: str, value: Any) -> str:
     return str(shown)
 
 
-def csv_chunks(columns: Sequence[Column], batches: Iterable[Rows], *, preformatted: bool) -> Iterator[str]:
-    """The CSV text in chunks of about 256 KB: the header with the API's field names, then every row."""
+def csv_chunks(
+    columns: Sequence[Column], batches: Iterable[Rows], *, preformatted: bool, lines: bool = False
+) -> Iterator[str]:
+    """The CSV text in chunks of about 256 KB: the header with the API's field names, then every row.
+
+    `lines`: each row is a 1-tuple holding its finished CSV line (the database wrote it, quoting and all).
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([column.key for column in columns])
     kinds = [column.kind for column in columns]
     for batch in batches:
-        if preformatted:
+        if lines:
+            buffer.write("".join([row[0] for row in batch]))
+        elif preformatted:
             writer.writerows(batch)
         else:
             writer.writerows([csv_cell(kind, value) for kind, value in zip(kinds, row, strict=True)] for row in batch)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from analytics.reports import REPORTS, get_report
+from tests.analytics import api_factories as f
 from tests.conftest import ChainFixture
 from tests.reporting import data
 from tests.reporting.support import (
@@ -87,17 +88,20 @@ def test_xlsx_equals_the_api(seeded: ChainFixture, report: str, params: dict[str
                 assert got == wanted, (report, column.key)
 
 
+@pytest.mark.parametrize("params", [data.RANGE, data.EMPTY_RANGE], ids=["dst-range", "empty-range"])
 @pytest.mark.parametrize("report", REPORT_NAMES)
-def test_pdf_shows_the_apis_figures(seeded: ChainFixture, report: str) -> None:
-    status, body, response = export(seeded.client("manager"), report, "pdf", data.RANGE)
+def test_pdf_shows_the_apis_figures(seeded: ChainFixture, report: str, params: dict[str, str]) -> None:
+    status, body, response = export(seeded.client("manager"), report, "pdf", params)
     assert status == 200, body[:500]
     assert body.startswith(b"%PDF") and response["Content-Type"] == "application/pdf"
     text = pdf_text(body)
     words = set(text.split())
     definition = get_report(report)
     assert definition.title.split()[0] in text
-    assert "Test A" in text and "2026-03-27" in text and "2026-03-30" in text
-    answer, expected = _api_rows(seeded, report, data.RANGE)
+    assert "Test A" in text and params["start"] in text and params["end"] in text
+    answer, expected = _api_rows(seeded, report, params)
+    if not expected:
+        assert "No rows in this range." in text
     for reference in expected:
         for column in definition.columns:
             value = reference.get(column.key)
@@ -253,3 +257,42 @@ def test_xlsx_rows_continue_on_the_next_sheet(seeded: ChainFixture, monkeypatch:
     assert all(sheets[name][0][0] == "transaction_id" for name in ("Data", "Data 2", "Data 3"))
     about = dict(row[:2] for row in sheets["About"])
     assert (about["rows"], about["sheets"]) == ("8", "3")
+
+
+def test_raw_csv_lines_are_what_pythons_csv_writer_writes(seeded: ChainFixture) -> None:
+    """The database writes each raw CSV line (quoting included); it must be the csv module's QUOTE_MINIMAL text."""
+    import csv as csv_module
+    import io
+
+    from django.db import connection
+
+    from reporting.raw import RAW_REPORTS
+
+    awkward = f.customer('=1,"two"\r\nthree')
+    plain = f.customer("a b;c")
+    machine = f.device("Q,1", f.location("Q", name="Quote"))
+    item = f.product('P"3')
+    f.sale(machine, item, f.local("2026-03-28 13:00"), "2.50", buyer=awkward, slot="+B1")
+    f.sale(machine, item, f.local("2026-03-28 14:00"), "0.0001", buyer=plain)
+    status, body, _ = export(seeded.client("manager"), "sales", "csv", data.RANGE)
+    assert status == 200
+    sql, params = RAW_REPORTS["sales"].sql(get_params_filters())
+    start, end = datetime(2026, 3, 27, tzinfo=f.STOCKHOLM), datetime(2026, 3, 31, tzinfo=f.STOCKHOLM)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {**params, "starts_at": start, "ends_at": end, "tz": "Europe/Stockholm"})
+        rows = cursor.fetchall()
+    expected = io.StringIO()
+    writer = csv_module.writer(expected, lineterminator="\r\n")
+    writer.writerow([c.key for c in RAW_REPORTS["sales"].columns])
+    writer.writerows(rows)
+    assert body.decode() == expected.getvalue()
+    parsed = {row["customer"]: row for row in csv_rows(body)[1]}
+    assert parsed["'=1,\"two\"\r\nthree"]["slot"] == "'+B1"
+    assert parsed["'=1,\"two\"\r\nthree"]["device"] == "Q,1" and parsed["a b;c"]["product"] == 'P"3'
+    assert parsed["a b;c"]["amount"] == "0.0001"
+
+
+def get_params_filters() -> Any:
+    from analytics.filters import NO_FILTERS
+
+    return NO_FILTERS
