@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from chains.apis import MeApi, MyTokenApi
 from chains.pages import account_token
+from reporting.apis import ExportApi
 
 admin.site.site_header = "CVD"
 admin.site.site_title = "CVD"
@@ -19,7 +20,9 @@ urlpatterns = [
     path("account/token/", account_token, name="account-token"),
     path("api/fleet/", include("fleet.urls")),
     path("api/bookings/", include("bookings.urls")),
+    path("api/analytics/export/", ExportApi.as_view(), name="analytics-export"),
     path("api/analytics/", include("analytics.urls")),
+    path("api/reporting/", include("reporting.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file, so the page runs under the CSP's
     # script-src 'self'; only its one inline <style> block needs 'unsafe-inline' styles, on this page alone.

@@ -90,6 +90,8 @@ def test_api_conforms_to_its_schema(api_schema: Any, chain_a: ChainFixture) -> N
             failures.append(f"{operation.method.upper()} {operation.path}: {error}")
     assert operations >= 13, "the schema lost operations"
     for (method, path), statuses in seen.items():
-        if path.startswith("/api/analytics/"):
+        # The export needs analytics.export, which a viewer lacks: its 403 is the right answer here
+        # (tests/reporting covers its files).
+        if path.startswith("/api/analytics/") and path != "/api/analytics/export/":
             assert 200 in statuses, f"{method} {path} never answered 200: {statuses}"
     assert not failures, "\n\n".join(failures)

@@ -198,6 +198,14 @@ MEDIA_ROOT = BASE_DIR / "var" / "media"
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+if not env.str("EMAIL_URL", default=""):
+    # Development: every message is a file under var/mail/ (the local mailbox `make run` points to).
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = BASE_DIR / "var" / "mail"
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# Absolute links in e-mails: <scheme>://<the chain's primary domain>[:<port>].
+CVD_LINK_SCHEME = env.str("CVD_LINK_SCHEME", default="http")
+CVD_LINK_PORT = env.str("CVD_LINK_PORT", default=env.str("PORT", default="8000"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CVD <reports@cvd.localhost>")
 
 # --- Uploads --------------------------------------------------------------------------------

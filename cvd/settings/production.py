@@ -30,3 +30,5 @@ X_FRAME_OPTIONS = "DENY"
 CONN_MAX_AGE = 60
 # Weak passwords (the demo's, any set before the validators) never sign in, from any address.
 CVD_WEAK_PASSWORDS_FROM_LOOPBACK = False
+CVD_LINK_SCHEME = env.str("CVD_LINK_SCHEME", default="https")
+CVD_LINK_PORT = env.str("CVD_LINK_PORT", default="")

@@ -1,0 +1,193 @@
+"""Raw rows for export in the import file formats (interfaces.md): sales and bookings, read through a server-side cursor.
+
+The database formats every cell (ISO 8601 timestamps with the chain's offset, exact decimal amounts,
+formula-neutralised text), so the Python side only joins fields: a million rows stream without being
+held in memory. The filters are the analytics filters with the same rule as the query layer: a venue
+filter selects no sales, a device-level filter selects no bookings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+
+from analytics.filters import Filters
+from analytics.periods import Period
+from analytics.query.raw import booking_filter_clauses, sales_filter_clauses
+from analytics.reports import Column
+from reporting.safe import neutralise_sql
+
+FETCH_ROWS = 10_000
+
+
+def _iso(column: str) -> str:
+    """ISO 8601 in the chain's zone with its offset, as Python's isoformat() writes it."""
+    local = f"({column} AT TIME ZONE %(tz)s)"
+    offset = f"({local} - ({column} AT TIME ZONE 'UTC'))"
+    return (
+        f"to_char({local}, 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+        f" || CASE WHEN extract(microseconds FROM {column})::int %% 1000000 <> 0 THEN to_char({local}, '.US') ELSE '' END"
+        f" || CASE WHEN {offset} >= interval '0' THEN '+' || to_char({offset}, 'HH24:MI')"
+        f" ELSE '-' || to_char(-{offset}, 'HH24:MI') END"
+    )
+
+
+def _amount(column: str) -> str:
+    """The exact stored amount: two places, more only when the value has them (6.005 stays 6.005)."""
+    return f"CASE WHEN {column} = round({column}, 2) THEN round({column}, 2)::text ELSE trim_scale({column})::text END"
+
+
+def _csv_field(expression: str) -> str:
+    """A text field as Python's csv module (QUOTE_MINIMAL) writes it: quoted when it holds , " CR or LF."""
+    return (
+        f"CASE WHEN {expression} ~ '[,\"\\r\\n]' THEN '\"' || replace({expression}, '\"', '\"\"') || '\"' "
+        f"ELSE {expression} END"
+    )
+
+
+# A field of a raw row: ("tenant", expr) is tenant-typed text (neutralised, CSV-quoted when needed),
+# ("plain", expr) text the database formats itself (timestamps, amounts, enums), ("int", expr) an integer.
+Field = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class RawReport:
+    name: str
+    title: str
+    columns: tuple[Column, ...]
+    fields: tuple[Field, ...]
+    source: str  # FROM … (aliases for the filters' clauses)
+    instant: str  # the timestamp the range applies to
+    order: str
+
+    def where(self, filters: Filters) -> tuple[list[str], dict[str, Any]]:
+        raise NotImplementedError
+
+    def sql(self, filters: Filters, *, csv_lines: bool = False) -> tuple[str, dict[str, Any]]:
+        """The rows' query: one column per field, or (`csv_lines`) each row as one finished CSV line."""
+        clauses, params = self.where(filters)
+        where = "".join(f" AND {clause}" for clause in clauses)
+        if csv_lines:
+            parts = []
+            for kind, expression in self.fields:
+                if kind == "tenant":
+                    parts.append(_csv_field(neutralise_sql(f"coalesce({expression}, '')")))
+                elif kind == "int":
+                    parts.append(f"coalesce({expression}::text, '')")
+                else:
+                    parts.append(f"coalesce({expression}, '')")
+            select = " || ',' || ".join(parts) + " || E'\\r\\n'"
+        else:
+            select = ", ".join(
+                neutralise_sql(f"coalesce({expression}, '')") if kind == "tenant" else expression
+                for kind, expression in self.fields
+            )
+        sql = (
+            f"SELECT {select} FROM {self.source} "
+            f"WHERE {self.instant} >= %(starts_at)s AND {self.instant} < %(ends_at)s{where} ORDER BY {self.order}"
+        )
+        return sql, params
+
+    def _bound(self, filters: Filters, period: Period, tz: str, csv_lines: bool) -> tuple[str, dict[str, Any]]:
+        sql, params = self.sql(filters, csv_lines=csv_lines)
+        starts_at, ends_at = period.bounds(_zone(tz))
+        params.update(starts_at=starts_at, ends_at=ends_at, tz=tz)
+        return sql, params
+
+    def rows(
+        self, *, period: Period, filters: Filters, tz: str, in_transaction: bool = True, csv_lines: bool = False
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        """Batches of rows (tuples of text and integers, in column order; or 1-tuples of CSV lines), oldest first.
+
+        In a transaction the server-side cursor streams straight from the query. Outside one (a job that
+        commits its progress meanwhile) it is a WITH HOLD cursor: PostgreSQL keeps the result on its side
+        and the rows still arrive a batch at a time.
+        """
+        sql, params = self._bound(filters, period, tz, csv_lines)
+        if in_transaction:
+            with transaction.atomic():
+                yield from self._fetch(sql, params)
+        else:
+            yield from self._fetch(sql, params)
+
+    @staticmethod
+    def _fetch(sql: str, params: dict[str, Any]) -> Iterator[list[tuple[Any, ...]]]:
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(sql, params)
+            while batch := cursor.fetchmany(FETCH_ROWS):
+                yield batch
+
+    def count(self, *, period: Period, filters: Filters, tz: str) -> int:
+        sql, params = self._bound(filters, period, tz, False)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM ({sql}) AS rows", params)
+            return int(cursor.fetchone()[0])
+
+
+def _zone(tz: str) -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(tz)
+
+
+class SalesRows(RawReport):
+    def where(self, filters: Filters) -> tuple[list[str], dict[str, Any]]:
+        clauses, params = sales_filter_clauses(filters)
+        if filters.resources or filters.resource_types:
+            clauses.append("FALSE")  # a venue filter selects no sales
+        return clauses, params
+
+
+class BookingRows(RawReport):
+    def where(self, filters: Filters) -> tuple[list[str], dict[str, Any]]:
+        clauses, params = booking_filter_clauses(filters)
+        if filters.devices or filters.device_types or filters.categories:
+            clauses.append("FALSE")  # a device-level filter selects no bookings
+        return clauses, params
+
+
+def _text(key: str) -> Column:
+    return Column(key, key, "text")
+
+
+RAW_REPORTS: dict[str, RawReport] = {
+    "sales": SalesRows(
+        name="sales", title="Sales (raw rows)",
+        fields=(
+            ("tenant", "s.external_id"), ("plain", _iso("s.sold_at")), ("tenant", "d.asset"), ("tenant", "p.sku"),
+            ("int", "s.quantity"), ("plain", _amount("s.amount")), ("plain", "s.payment_method"),
+            ("tenant", "c.external_ref"), ("tenant", "s.slot_code"),
+        ),
+        source="""fleet_sale s
+            JOIN fleet_device d ON d.id = s.device_id
+            JOIN fleet_location l ON l.id = d.location_id
+            JOIN fleet_product p ON p.id = s.product_id
+            LEFT JOIN fleet_customer c ON c.id = s.customer_id""",
+        instant="s.sold_at", order="s.sold_at, s.id",
+        columns=(
+            _text("transaction_id"), _text("sold_at"), _text("device"), _text("product"),
+            Column("quantity", "quantity", "integer"), Column("amount", "amount", "money"),
+            _text("payment_method"), _text("customer"), _text("slot"),
+        ),
+    ),
+    "bookings": BookingRows(
+        name="bookings", title="Bookings (raw rows)",
+        fields=(
+            ("tenant", "b.external_id"), ("tenant", "r.code"), ("plain", _iso("b.starts_at")),
+            ("plain", _iso("b.ends_at")), ("plain", "b.status"), ("plain", _amount("b.amount")),
+            ("tenant", "c.external_ref"), ("plain", f"CASE WHEN b.booked_at IS NULL THEN '' ELSE {_iso('b.booked_at')} END"),
+        ),
+        source="""bookings_booking b
+            JOIN bookings_resource r ON r.id = b.resource_id
+            JOIN fleet_location l ON l.id = r.location_id
+            LEFT JOIN fleet_customer c ON c.id = b.customer_id""",
+        instant="b.starts_at", order="b.starts_at, b.id",
+        columns=(
+            _text("booking_id"), _text("resource"), _text("starts_at"), _text("ends_at"), _text("status"),
+            Column("amount", "amount", "money"), _text("customer"), _text("created_at"),
+        ),
+    ),
+}
