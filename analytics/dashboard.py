@@ -22,10 +22,10 @@ cents when presenting.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.utils import timezone
@@ -35,6 +35,9 @@ from analytics.periods import Period, local_midnight
 from analytics.query import Ranking, bookings_by, current_chain, open_minutes, sales_by, sales_count_distinct, sales_top
 from analytics.query.rollup import same_watermark
 from analytics.selectors._common import bookings_filters_apply, sales_filters_apply
+
+if TYPE_CHECKING:  # the registry imports this module
+    from analytics.reports.rows import DashboardKpis
 
 KPI_KEYS = (
     "revenue", "sales_revenue", "booking_revenue", "units", "transactions", "avg_transaction_value",
@@ -103,7 +106,7 @@ def _nps(*, period: Period, filters: Filters, tz: Any) -> float | None:
 def _kpis(
     *, period: Period, filters: Filters, now: datetime, daily: Sequence[dict[str, Any]] | None = None,
     active_devices: int | None = None,
-) -> dict[str, Any]:
+) -> DashboardKpis:
     chain = current_chain()
     with_sales, with_bookings = sales_filters_apply(filters), bookings_filters_apply(filters)
     if daily is None:
@@ -151,7 +154,7 @@ def _kpis(
     }
 
 
-def _change_pct(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, float | None]:
+def _change_pct(current: Mapping[str, Any], previous: Mapping[str, Any]) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
     for key in KPI_KEYS:
         if previous[key] is None or current[key] is None:
