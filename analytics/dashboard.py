@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection
 from django.utils import timezone
 
-from analytics.filters import Filters
+from analytics.filters import NPS, Filters
 from analytics.periods import Period, local_midnight
 from analytics.query import Ranking, bookings_by, current_chain, open_minutes, sales_by, sales_count_distinct, sales_top
 from analytics.query.rollup import same_watermark
@@ -85,21 +85,16 @@ def nps_score(scores: Sequence[int]) -> float | None:
 def _nps(*, period: Period, filters: Filters, tz: Any) -> float | None:
     """NPS of the responses given in `period`; responses belong to a location, so only location and region
     filters keep them (a machine or resource filter selects none)."""
-    if not bookings_filters_apply(filters) or filters.resources or filters.resource_types:
+    scope = filters.scope(NPS)
+    assert scope is not None
+    if scope.nothing:
         return None
     starts_at, ends_at = period.bounds(tz)
-    sql = "SELECT n.score FROM bookings_npsresponse n"
-    where = ["n.responded_at >= %(starts_at)s", "n.responded_at < %(ends_at)s"]
-    params: dict[str, Any] = {"starts_at": starts_at, "ends_at": ends_at}
-    if filters.locations:
-        where.append("n.location_id = ANY(%(locations)s)")
-        params["locations"] = list(filters.locations)
-    if filters.regions:
-        sql += " JOIN fleet_location l ON l.id = n.location_id"
-        where.append("l.region = ANY(%(regions)s)")
-        params["regions"] = list(filters.regions)
+    sql = f"SELECT n.score FROM bookings_npsresponse n{scope.joins}"
+    where = f"n.responded_at >= %(starts_at)s AND n.responded_at < %(ends_at)s{scope.where}"
+    params: dict[str, Any] = {"starts_at": starts_at, "ends_at": ends_at, **scope.params}
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} WHERE {' AND '.join(where)}", params)
+        cursor.execute(f"{sql} WHERE {where}", params)
         return nps_score([int(row[0]) for row in cursor.fetchall()])
 
 

@@ -24,13 +24,6 @@ LATEST_DATE = date(2199, 12, 31)
 
 
 PARAMETER_HELP = {
-    "location": "location ids (repeatable or comma-separated); only these locations",
-    "device": "device ids (repeatable or comma-separated)",
-    "device_type": "device type ids (repeatable or comma-separated)",
-    "category": "product category ids (repeatable or comma-separated); narrows sales to these categories",
-    "resource": "venue resource ids (repeatable or comma-separated); selects bookings, excludes machine sales",
-    "region": "location region names (repeatable or comma-separated)",
-    "resource_type": "resource types such as court or room (repeatable); selects bookings, excludes machine sales",
     "limit": "return at most this many rows in the main list (totals and summaries always cover everything)",
     "start": "first local date, inclusive (YYYY-MM-DD, 1970-01-01 … 2199-12-31); default: 29 days before end",
     "end": "last local date, inclusive (YYYY-MM-DD); default: today in the chain's time zone; at most 733 days after start",

@@ -166,15 +166,10 @@ def open_minutes(*, period: Period, filters: Filters = NO_FILTERS) -> dict[int, 
     from bookings.models import OpeningHours
 
     chain = current_chain()
-    hours = OpeningHours.objects.select_related("resource", "resource__location")
-    if filters.resources:
-        hours = hours.filter(resource_id__in=filters.resources)
-    if filters.resource_types:
-        hours = hours.filter(resource__resource_type__in=filters.resource_types)
-    if filters.locations:
-        hours = hours.filter(resource__location_id__in=filters.locations)
-    if filters.regions:
-        hours = hours.filter(resource__location__region__in=filters.regions)
+    # A machine or product filter selects no resource.
+    hours = OpeningHours.objects.select_related("resource", "resource__location").filter(
+        filters.q_resources(prefix="resource__")
+    )
     by_weekday: dict[int, list[tuple[int, Any, Any]]] = {}
     minutes: dict[int, int] = {}
     for row in hours:

@@ -20,10 +20,9 @@ import pandas as pd
 from django.core.cache import cache
 from django.db import connection
 
-from analytics.filters import Filters
+from analytics.filters import DEVICE_ROLLUP, PLANOGRAM, RAW_BOOKINGS, RAW_SALES, Filters, Scope
 from analytics.periods import Period, local_midnight
 from analytics.query import current_chain, sales_by
-from analytics.query.raw import booking_filter_clauses, sales_filter_clauses
 from analytics.query.rollup import Watermark, watermark
 
 __all__ = [
@@ -40,22 +39,18 @@ __all__ = [
 ]
 
 
-def _sales_clauses(filters: Filters) -> tuple[str, dict[str, Any]]:
-    """SQL conditions (aliases s = sale, d = device, l = location, p = product) for the sales filters."""
-    clauses, params = sales_filter_clauses(filters)
-    # Venue filters have no meaning for sales: a resource or resource-type filter excludes them all.
-    if filters.resources or filters.resource_types:
-        clauses.append("FALSE")
-    return "".join(f" AND {clause}" for clause in clauses), params
+def _sales_scope(filters: Filters) -> Scope:
+    """The filters over raw sales (s, d, l, p): raw rows carry every filter; a venue filter selects none."""
+    scope = filters.scope(RAW_SALES)
+    assert scope is not None
+    return scope
 
 
-def _booking_clauses(filters: Filters) -> tuple[str, dict[str, Any]]:
-    """SQL conditions (aliases b = booking, r = resource, l = location) for the booking filters."""
-    clauses, params = booking_filter_clauses(filters)
-    # Device-level filters have no meaning for bookings: a device/category filter excludes them all.
-    if filters.devices or filters.device_types or filters.categories:
-        clauses.append("FALSE")
-    return "".join(f" AND {clause}" for clause in clauses), params
+def _booking_scope(filters: Filters) -> Scope:
+    """The filters over raw bookings (b, r, l, always joined here): a machine or product filter selects none."""
+    scope = filters.scope(RAW_BOOKINGS, joined=("r", "l"))
+    assert scope is not None
+    return scope
 
 
 def _fetch(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -73,28 +68,19 @@ def product_last_sale_dates(*, product_ids: Sequence[int], before: date, filters
         return {}
     chain = current_chain()
     _, ends_at = Period(before, before).bounds(chain.tz)
-    where, params = _sales_clauses(filters)
+    scope = _sales_scope(filters)
+    where, params = scope.where, dict(scope.params)
     params.update(products=list(product_ids), ends_at=ends_at, tz=chain.time_zone)
     sql = f"""
         SELECT x.id, (last.sold_at AT TIME ZONE %(tz)s)::date
         FROM unnest(%(products)s::bigint[]) AS x(id)
         CROSS JOIN LATERAL (
-            SELECT s.sold_at FROM fleet_sale s{_sales_joins(filters)}
+            SELECT s.sold_at FROM fleet_sale s{scope.joins}
             WHERE s.product_id = x.id AND s.sold_at < %(ends_at)s {where}
             ORDER BY s.sold_at DESC LIMIT 1
         ) AS last
     """
     return {int(product_id): day for product_id, day in _fetch(sql, params)}
-
-
-def _sales_joins(filters: Filters) -> str:
-    """Only the joins the filters need: at 10M sales, each needless join costs a third of the scan."""
-    joins = ""
-    if filters.locations or filters.device_types or filters.regions:
-        joins += " JOIN fleet_device d ON d.id = s.device_id JOIN fleet_location l ON l.id = d.location_id"
-    if filters.categories:
-        joins += " JOIN fleet_product p ON p.id = s.product_id"
-    return joins
 
 
 # Money columns keep 4 decimal places, so sums travel and are cached as exact integers of 1/10,000.
@@ -172,13 +158,14 @@ def _raw_grouped(
     """
     chain = current_chain()
     lo, hi = period.bounds(chain.tz)
-    where, params = _sales_clauses(filters)
+    scope = _sales_scope(filters)
+    where, params = scope.where, dict(scope.params)
     params.update(extra_params or {}, range_lo=lo, range_hi=hi)
     keys = len(group.split(","))
 
     def read(*branches: str) -> list[npt.NDArray[Any]]:
         sql = " UNION ALL ".join(
-            f"SELECT {select} FROM fleet_sale s{_sales_joins(filters)} WHERE {branch}{where} GROUP BY {group}"
+            f"SELECT {select} FROM fleet_sale s{scope.joins} WHERE {branch}{where} GROUP BY {group}"
             for branch in branches
         )
         return _columns(sql, params, width, text_key=text_key)
@@ -239,7 +226,7 @@ def _stable_part(
 ) -> list[npt.NDArray[Any]]:
     """The raw rows of [range_lo, stable_hi) ingested before i, grouped: from the cache, advanced, or read in full."""
     question = {k: v for k, v in params.items() if k not in ("stable_hi", "i", "tail_lo", "late_hi", "late_i")}
-    digest = hashlib.sha256(repr((select, group, _sales_joins(filters), sorted(question.items()))).encode()).hexdigest()
+    digest = hashlib.sha256(repr((select, group, _sales_scope(filters).joins, sorted(question.items()))).encode()).hexdigest()
     key = f"analytics-stable:v2:{name}:{digest[:32]}"
     signature = _dirty_signature()
     stable_hi, ingested = params["stable_hi"], params["i"]
@@ -344,7 +331,7 @@ def device_daily_revenue(*, period: Period, filters: Filters) -> pd.DataFrame:
     chain = current_chain()
     local = {"start": period.start, "tz": chain.time_zone}
     select = f"s.device_id, ((s.sold_at AT TIME ZONE %(tz)s)::date - %(start)s::date)::bigint, {_scaled_money('s.amount')}"
-    read_buckets = not (filters.categories or filters.resources or filters.resource_types)
+    read_buckets = filters.selects_sales and filters.carried_by(DEVICE_ROLLUP)
     for attempt in range(3):
         mark = watermark(fresh=attempt > 0)  # after a race, the watermark of the job that committed
         full_read = None
@@ -380,19 +367,10 @@ def _device_day_buckets(
     bucket_params: dict[str, Any] = {
         "start": local["start"], "starts": [local_midnight(day, chain.tz) for day in period.dates()], "w": mark.covered_until,
     }
-    device_where = ""
-    for name, column, values in (
-        ("f_locations", "d.location_id", filters.locations),
-        ("f_devices", "r.device_id", filters.devices),
-        ("f_device_types", "d.device_type_id", filters.device_types),
-        ("f_regions", "l.region", filters.regions),
-    ):
-        if values:
-            device_where += f" AND {column} = ANY(%({name})s)"
-            bucket_params[name] = list(values)
-    joins = ""
-    if filters.locations or filters.device_types or filters.regions:
-        joins = " JOIN fleet_device d ON d.id = r.device_id JOIN fleet_location l ON l.id = d.location_id"
+    scope = filters.scope(DEVICE_ROLLUP)
+    assert scope is not None  # the caller reads buckets only for filters the device rollup carries
+    bucket_params.update(scope.params)
+    joins, device_where = scope.joins, scope.where
     sql = f"""
         SELECT r.device_id, (r.local_date - %(start)s::date)::bigint, (r.revenue * {MONEY_SCALE})::bigint
         FROM analytics_salesdevicerollup r{joins}
@@ -425,11 +403,12 @@ def basket_items(*, period: Period, filters: Filters, max_rows: int = 2_000_000)
     """
     chain = current_chain()
     starts_at, ends_at = period.bounds(chain.tz)
-    where, params = _sales_clauses(filters)
+    scope = _sales_scope(filters)
+    where, params = scope.where, dict(scope.params)
     params.update(starts_at=starts_at, ends_at=ends_at, tz=chain.time_zone, max_rows=max_rows)
     sql = f"""
         SELECT DISTINCT s.customer_id::text || ':' || (s.sold_at AT TIME ZONE %(tz)s)::date::text, s.product_id
-        FROM fleet_sale s{_sales_joins(filters)}
+        FROM fleet_sale s{scope.joins}
         WHERE s.customer_id IS NOT NULL AND s.sold_at >= %(starts_at)s AND s.sold_at < %(ends_at)s {where}
         LIMIT %(max_rows)s
     """
@@ -444,14 +423,14 @@ def customer_history(*, until: date, filters: Filters) -> list[dict[str, Any]]:
     """
     chain = current_chain()
     _, ends_at = Period(until, until).bounds(chain.tz)
-    sales_where, sales_params = _sales_clauses(filters)
-    booking_where, booking_params = _booking_clauses(filters)
+    scope, bookings = _sales_scope(filters), _booking_scope(filters)
+    sales_where, sales_params, booking_where, booking_params = scope.where, scope.params, bookings.where, bookings.params
     params = {**sales_params, **booking_params, "ends_at": ends_at, "tz": chain.time_zone}
     sql = f"""
         WITH purchases AS (
             SELECT s.customer_id, MIN(s.sold_at) AS first_at, MAX(s.sold_at) AS last_at,
                    SUM(s.transactions) AS frequency, SUM(s.amount) AS monetary
-            FROM fleet_sale s{_sales_joins(filters)}
+            FROM fleet_sale s{scope.joins}
             WHERE s.customer_id IS NOT NULL AND s.sold_at < %(ends_at)s {sales_where}
             GROUP BY s.customer_id
             UNION ALL
@@ -489,12 +468,12 @@ def customer_active_months(*, period: Period, filters: Filters) -> list[tuple[in
     """
     chain = current_chain()
     starts_at, ends_at = period.bounds(chain.tz)
-    sales_where, sales_params = _sales_clauses(filters)
-    booking_where, booking_params = _booking_clauses(filters)
+    scope, bookings = _sales_scope(filters), _booking_scope(filters)
+    sales_where, sales_params, booking_where, booking_params = scope.where, scope.params, bookings.where, bookings.params
     params = {**sales_params, **booking_params, "starts_at": starts_at, "ends_at": ends_at, "tz": chain.time_zone}
     sql = f"""
         SELECT s.customer_id, date_trunc('month', s.sold_at AT TIME ZONE %(tz)s)::date
-        FROM fleet_sale s{_sales_joins(filters)}
+        FROM fleet_sale s{scope.joins}
         WHERE s.customer_id IS NOT NULL AND s.sold_at >= %(starts_at)s AND s.sold_at < %(ends_at)s {sales_where}
         UNION
         SELECT b.customer_id, date_trunc('month', b.starts_at AT TIME ZONE %(tz)s)::date
@@ -515,7 +494,8 @@ def booked_minutes_by_weekday_hour(*, period: Period, filters: Filters) -> dict[
     """
     chain = current_chain()
     starts_at, ends_at = period.bounds(chain.tz)
-    where, params = _booking_clauses(filters)
+    scope = _booking_scope(filters)
+    where, params = scope.where, dict(scope.params)
     params.update(starts_at=starts_at, ends_at=ends_at, tz=chain.time_zone)
     sql = f"""
         WITH local AS (
@@ -564,18 +544,9 @@ def slot_stock_since_fill(*, filters: Filters, now: datetime) -> list[dict[str, 
     Units sold since = Σ quantity of the device's sales with that slot code after the fill's visit
     and up to `now`. A slot never filled has level_after and filled_at None.
     """
-    clauses: list[str] = []
-    params: dict[str, Any] = {"now": now}
-    for name, column, values in (
-        ("f_locations", "d.location_id", filters.locations),
-        ("f_devices", "ps.device_id", filters.devices),
-        ("f_device_types", "d.device_type_id", filters.device_types),
-        ("f_categories", "p.category_id", filters.categories),
-        ("f_regions", "l.region", filters.regions),
-    ):
-        if values:
-            clauses.append(f" AND {column} = ANY(%({name})s)")
-            params[name] = list(values)
+    scope = filters.scope(PLANOGRAM, joined=("d", "l", "p"))
+    assert scope is not None  # planogram slots carry every sales filter
+    params: dict[str, Any] = {"now": now, **scope.params}
     sql = f"""
         SELECT ps.id, ps.device_id, d.asset, ps.slot_code, ps.product_id, p.sku, p.name, ps.capacity, ps.par_level,
                lf.level_after, lf.visited_at,
@@ -594,7 +565,7 @@ def slot_stock_since_fill(*, filters: Filters, now: datetime) -> list[dict[str, 
             WHERE f.slot_id = ps.id AND v.visited_at <= %(now)s
             ORDER BY v.visited_at DESC, v.id DESC LIMIT 1
         ) lf ON TRUE
-        WHERE ps.valid_to IS NULL AND d.retired_at IS NULL {"".join(clauses)}
+        WHERE ps.valid_to IS NULL AND d.retired_at IS NULL{scope.where}
         ORDER BY d.asset, ps.slot_code
     """
     columns = (

@@ -25,7 +25,16 @@ from zoneinfo import ZoneInfo
 from django.core.cache import cache
 from django.db import connection
 
-from analytics.filters import Filters
+from analytics.filters import (
+    BOOKING_ROLLUP,
+    CHAIN_ROLLUP,
+    DEVICE_ROLLUP,
+    PRODUCT_ROLLUP,
+    RAW_BOOKINGS,
+    RAW_SALES,
+    AliasSet,
+    Filters,
+)
 from analytics.periods import Period, local_midnight
 from analytics.query.raw import BOOKING_DIMENSIONS, SALES_DIMENSIONS
 
@@ -153,39 +162,33 @@ _BUCKET_TIME = {
 }
 
 
-def _sales_family(by: Sequence[str], filters: Filters) -> tuple[str, str, dict[str, str], str] | None:
-    """(table, joins, dimension expressions over the rollup row `r`, where-clause kind) or None."""
+# The aliases a dimension's column needs, in the rollup rows and in the raw rows.
+_DIM_ALIASES = {"location": ("d",), "device_type": ("d",), "region": ("l",), "city": ("l",), "category": ("p",)}
+
+
+def _dim_aliases(by: Sequence[str]) -> tuple[str, ...]:
+    return tuple(alias for dim in by for alias in _DIM_ALIASES.get(dim, ()))
+
+
+def _sales_family(by: Sequence[str], filters: Filters) -> tuple[str, AliasSet, dict[str, str], str] | None:
+    """(table, alias set, dimension expressions over the rollup row `r`, kind) of the first rollup family that
+    carries the question's dimensions and filters, or None (the caller reads raw rows)."""
     dims = {d for d in by if d not in TIME_DIMS}
-    device_side = dims & _DEVICE_DIMS or filters.locations or filters.devices or filters.device_types or filters.regions
-    product_side = dims & _PRODUCT_DIMS or filters.categories
-    if dims - _DEVICE_DIMS - _PRODUCT_DIMS:
-        return None
-    if device_side and product_side:
-        return None
-    if "hour_of_day" in by and (device_side or product_side):
+    if not dims and not filters.active():
+        return ("analytics_saleschainrollup", CHAIN_ROLLUP, {}, "chain")
+    if "hour_of_day" in by:
         return None  # only the chain family keeps hours
-    if device_side:
-        # Join the catalog only as far as the question needs: a join over every bucket row is most of the cost.
-        joins = ""
-        if dims & {"location", "region", "city", "device_type"} or filters.locations or filters.device_types or filters.regions:
-            joins = "JOIN fleet_device d ON d.id = r.device_id"
-        if dims & {"region", "city"} or filters.regions:
-            joins += " JOIN fleet_location l ON l.id = d.location_id"
+    if dims <= _DEVICE_DIMS and filters.carried_by(DEVICE_ROLLUP):
         return (
             "analytics_salesdevicerollup",
-            joins,
+            DEVICE_ROLLUP,
             {"device": "r.device_id", "location": "d.location_id", "region": "l.region", "city": "l.city",
              "device_type": "d.device_type_id"},
             "device",
         )
-    if product_side:
-        return (
-            "analytics_salesproductrollup",
-            "JOIN fleet_product p ON p.id = r.product_id" if "category" in dims or filters.categories else "",
-            {"product": "r.product_id", "category": "p.category_id"},
-            "product",
-        )
-    return ("analytics_saleschainrollup", "", {}, "chain")
+    if dims <= _PRODUCT_DIMS and filters.carried_by(PRODUCT_ROLLUP):
+        return ("analytics_salesproductrollup", PRODUCT_ROLLUP, {"product": "r.product_id", "category": "p.category_id"}, "product")
+    return None
 
 
 def _bucket_where(
@@ -232,18 +235,6 @@ def _fetch(sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         cursor.execute(sql, params)
         columns = [col[0] for col in cursor.description or []]
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-
-
-def _raw_joins(by: Sequence[str], filters: Filters) -> str:
-    dims = set(by)
-    joins = ""
-    if dims & {"location", "region", "city", "device_type"} or filters.locations or filters.device_types or filters.regions:
-        joins += " JOIN fleet_device d ON d.id = s.device_id"
-    if dims & {"region", "city"} or filters.regions:
-        joins += " JOIN fleet_location l ON l.id = d.location_id"
-    if "category" in dims or filters.categories:
-        joins += " JOIN fleet_product p ON p.id = s.product_id"
-    return joins
 
 
 def sales_by_rollup(
@@ -296,7 +287,7 @@ def _sales_sql(
     family = _sales_family(by, filters)
     if family is None or mark is None:
         return None
-    table, joins, dim_sql, kind = family
+    table, aliases, dim_sql, kind = family
     grains = _grains_for({d for d in by if d in TIME_DIMS})
     assert grains is not None
     if grains == ("hour",) and kind != "chain":
@@ -306,23 +297,18 @@ def _sales_sql(
 
     bucket_dims = [f"{_BUCKET_TIME[d] if d in TIME_DIMS else dim_sql[d]} AS {d}" for d in by]
     raw_dims = [f"{SALES_DIMENSIONS[d]} AS {d}" for d in by]
-    filter_sql, raw_filter_sql = [], []
-    for name, rollup_col, raw_col, values in (
-        ("locations", "d.location_id", "d.location_id", filters.locations),
-        ("devices", "r.device_id", "s.device_id", filters.devices),
-        ("device_types", "d.device_type_id", "d.device_type_id", filters.device_types),
-        ("categories", "p.category_id", "p.category_id", filters.categories),
-        ("regions", "l.region", "l.region", filters.regions),
-    ):
-        if values:
-            filter_sql.append(f" AND {rollup_col} = ANY(%({name})s)")
-            raw_filter_sql.append(f" AND {raw_col} = ANY(%({name})s)")
-            params[name] = list(values)
+    # Join the catalog only as far as the question needs: a join over every bucket row is most of the cost.
+    rollup_scope = filters.scope(aliases, need=_dim_aliases(by))
+    raw_scope = filters.scope(RAW_SALES, need=_dim_aliases(by))
+    if rollup_scope is None or raw_scope is None:
+        return None
+    joins, filter_sql = rollup_scope.joins, rollup_scope.where
+    params.update(rollup_scope.params, **raw_scope.params)
 
     columns = ", ".join([*bucket_dims, *(() if keys_only else ("r.revenue", "r.units", "r.transactions"))])
     where = _bucket_where(starts, grains, period, tz, mark, params)
     if grains == ("hour",) or where == "false":
-        bucket_rows = f"SELECT {columns} FROM {table} r {joins} WHERE {where}{''.join(filter_sql)}"
+        bucket_rows = f"SELECT {columns} FROM {table} r{joins} WHERE {where}{filter_sql}"
     else:
         # One index range per bucket start (an index-only scan each, no recheck of a long OR per row),
         # rather than one bitmap scan whose every row is tested against every start.
@@ -330,8 +316,8 @@ def _sales_sql(
         # every bucket of the grain).
         bucket_rows = " UNION ALL ".join(
             f"SELECT x.* FROM unnest(%(b_{grain})s::timestamptz[]) AS b(starts_at) CROSS JOIN LATERAL ("
-            f"SELECT {columns} FROM {table} r {joins}"
-            f" WHERE r.grain = '{grain}' AND r.starts_at = b.starts_at AND r.starts_at < %(w)s{''.join(filter_sql)}"
+            f"SELECT {columns} FROM {table} r{joins}"
+            f" WHERE r.grain = '{grain}' AND r.starts_at = b.starts_at AND r.starts_at < %(w)s{filter_sql}"
             " OFFSET 0) AS x"  # not pulled up into a join the planner may reorder
             for grain in ("month", "week", "day")
             if starts.get(grain)
@@ -340,8 +326,8 @@ def _sales_sql(
     branches = _delta_branches("s.sold_at", period, tz, mark, params)
     delta_rows = [
         f"""SELECT {", ".join([*raw_dims, *(() if keys_only else ("s.amount", "s.quantity::bigint", "s.transactions::bigint"))])}
-            FROM fleet_sale s{_raw_joins(by, filters)}
-            WHERE {branch}{"".join(raw_filter_sql)}"""
+            FROM fleet_sale s{raw_scope.joins}
+            WHERE {branch}{raw_scope.where}"""
         for branch in branches
     ]
     return _SalesSql(list(by), bucket_rows, bucket_params, delta_rows, params, branches)
@@ -572,23 +558,17 @@ def bookings_by_rollup(
     starts = decompose(period.start, period.end, grains)
     bucket_dims = [f"{_BUCKET_TIME[d] if d in TIME_DIMS else _BOOKING_FAMILY_DIMS[d]} AS {d}" for d in by]
     raw_dims = [f"{BOOKING_DIMENSIONS[d]} AS {d}" for d in by]
-    filter_sql, raw_filter_sql = [], []
-    for name, rollup_col, raw_col, values in (
-        ("locations", "res.location_id", "r.location_id", filters.locations),
-        ("regions", "l.region", "l.region", filters.regions),
-        ("resources", "r.resource_id", "b.resource_id", filters.resources),
-        ("resource_types", "res.resource_type", "r.resource_type", filters.resource_types),
-    ):
-        if values:
-            filter_sql.append(f" AND {rollup_col} = ANY(%({name})s)")
-            raw_filter_sql.append(f" AND {raw_col} = ANY(%({name})s)")
-            params[name] = list(values)
+    rollup_scope = filters.scope(BOOKING_ROLLUP, joined=("res", "l"))
+    raw_scope = filters.scope(RAW_BOOKINGS, joined=("r", "l"))
+    if rollup_scope is None or raw_scope is None:
+        return None
+    params.update(rollup_scope.params, **raw_scope.params)
     selects = [
         f"""SELECT {", ".join([*bucket_dims, "r.status", "r.bookings", "r.booked_seconds", "r.revenue"])}
             FROM analytics_bookingrollup r
             JOIN bookings_resource res ON res.id = r.resource_id
             JOIN fleet_location l ON l.id = res.location_id
-            WHERE {_bucket_where(starts, grains, period, tz, mark, params)}{"".join(filter_sql)}"""
+            WHERE {_bucket_where(starts, grains, period, tz, mark, params)}{rollup_scope.where}"""
     ]
     for branch in _delta_branches("b.starts_at", period, tz, mark, params):
         branch = branch.replace("ingested_at", "b.ingested_at")
@@ -598,7 +578,7 @@ def bookings_by_rollup(
             FROM bookings_booking b
             JOIN bookings_resource r ON r.id = b.resource_id
             JOIN fleet_location l ON l.id = r.location_id
-            WHERE {branch}{"".join(raw_filter_sql)}"""
+            WHERE {branch}{raw_scope.where}"""
         )
     names = "".join(f"{d}, " for d in by)
     group = f"GROUP BY {', '.join(str(i + 1) for i in range(len(by)))}" if by else ""

@@ -47,7 +47,7 @@ def _asset_sales(
     # (device, day offset, revenue in 1/10,000) as arrays: 60,000 rows at 2,000 devices × 30 days, no dicts.
     daily = device_daily_revenue(period=period, filters=filters) if has_sales else None
 
-    if filters.categories:
+    if filters.narrows_products:
         # "Devices selling this category": a category narrows the fleet to the machines that sold it.
         devices = [device for device in devices if device["id"] in totals]
     # A device with sales but outside the scope list (e.g. retired since) still belongs in the answer.

@@ -30,8 +30,7 @@ def _stocking(*, period: Period, filters: Filters, at_end_only: bool = False) ->
     chain = current_chain()
     starts_at, ends_at = period.bounds(chain.tz)
     slots = PlanogramSlot.objects.filter(device__in=devices_in_scope(filters=filters, period=period))
-    if filters.categories:
-        slots = slots.filter(product__category_id__in=filters.categories)
+    slots = slots.filter(filters.q_products(prefix="product__"))
     if at_end_only:
         slots = slots.filter(valid_from__lt=ends_at).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=ends_at))
     else:

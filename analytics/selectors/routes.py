@@ -30,7 +30,7 @@ def route_efficiency(*, period: Period, filters: Filters, routes: Sequence[int] 
     )
     if routes:
         runs = runs.filter(route_id__in=routes)
-    if filters.devices or filters.locations or filters.device_types or filters.regions or filters.resources or filters.resource_types:
+    if filters.narrows_machines:
         runs = runs.filter(route__stops__device__in=devices_in_scope(filters=filters, period=period)).distinct()
     runs = runs.annotate(
         route_stops=Count("route__stops", distinct=True),
