@@ -5,7 +5,7 @@ query, never a row: a value that matches nothing selects nothing. Filters of dif
 AND, values of one filter with OR. The kinds:
 
 - place (location, region): machines at those places and venue resources there; NPS answers there;
-- machine (device, device type): those machines' sales; they select no bookings and no NPS answers;
+- machine (device, device type, route): those machines' sales; they select no bookings and no NPS answers;
 - product (category, product): those products' sales; they select no bookings and no NPS answers;
 - venue (resource, resource type): those resources' bookings; **they select no sales** and no NPS answers.
 
@@ -16,7 +16,7 @@ declares its condition per alias set, once, in FILTERS. Adding a filter is one e
 `Filters` and its entry in FILTERS (the request parameter, code lookup, SQL and ORM conditions all follow).
 
 Values are database ids (names for region and resource type); the API resolves the codes people know
-(location code, device asset, product SKU, resource code, device type and category names) to
+(location code, device asset, product SKU, resource code, route code, device type and category names) to
 ids before a Filters is made (analytics.params).
 """
 
@@ -76,11 +76,18 @@ BOOKING_ROLLUP = AliasSet("booking_rollup", "bookings", {
 })
 NPS = AliasSet("nps", "nps", {"l": ("JOIN fleet_location l ON l.id = n.location_id", ())})
 
+_ON_ROUTE = "IN (SELECT rs.device_id FROM routes_routestop rs WHERE rs.route_id = ANY({v}))"
 QFor = Callable[[tuple[Any, ...], str], Q]
 
 
 def _path(path: str) -> QFor:
     return lambda values, prefix: Q(**{f"{prefix}{path}__in": values})
+
+
+def _on_route(values: tuple[Any, ...], prefix: str) -> Q:
+    from routes.models import RouteStop
+
+    return Q(**{f"{prefix}id__in": RouteStop.objects.filter(route_id__in=values).values("device_id")})
 
 
 @dataclass(frozen=True)
@@ -155,6 +162,12 @@ FILTERS: tuple[FilterSpec, ...] = (
         resource=_path("resource_type"),
         help="resource types such as court or room (repeatable); selects bookings, excludes machine sales",
     ),
+    FilterSpec(
+        "routes", "route", "machine", lookup=("routes.Route", "code"),
+        sql={"raw_sales": f"s.device_id {_ON_ROUTE}", "device_rollup": f"r.device_id {_ON_ROUTE}",
+             "planogram": f"ps.device_id {_ON_ROUTE}"},
+        device=_on_route, help="route codes or ids (repeatable or comma-separated); the machines on the routes' stops",
+    ),
 )
 FILTER_BY_FIELD = {spec.field: spec for spec in FILTERS}
 
@@ -184,6 +197,7 @@ class Filters:
     resources: tuple[int, ...] = ()
     resource_types: tuple[str, ...] = ()
     products: tuple[int, ...] = ()
+    routes: tuple[int, ...] = ()
 
     def active(self) -> list[tuple[FilterSpec, tuple[Any, ...]]]:
         return [(spec, values) for spec in FILTERS if (values := getattr(self, spec.field))]

@@ -93,9 +93,7 @@ class TrendParamsSerializer(ApiParamsSerializer):
 
 
 class RouteParamsSerializer(ApiParamsSerializer):
-    route = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, help_text="route ids (repeatable)"
-    )
+    """The routes report: the shared `route` filter (codes or ids) also picks the routes whose runs are listed."""
 
 
 class InventoryParamsSerializer(ApiParamsSerializer):

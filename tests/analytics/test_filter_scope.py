@@ -99,6 +99,7 @@ SALES_CASES: dict[str, Case] = {
     "categories": (lambda w: Filters(categories=(w["snacks"].id,)), lambda w, r: r.product.category_id == w["snacks"].id),
     "products": (lambda w: Filters(products=(w["products"][2].id,)), lambda w, r: r.product == w["products"][2]),
     "regions": (lambda w: Filters(regions=("South",)), lambda w, r: r.device.location.region == "South"),
+    "routes": (lambda w: Filters(routes=(w["route"].id,)), lambda w, r: r.device in (w["devices"][0], w["devices"][2])),
     "resources": (lambda w: Filters(resources=(w["court"].id,)), lambda w, r: False),  # a venue filter: no sales
     "resource_types": (lambda w: Filters(resource_types=("room",)), lambda w, r: False),
 }
@@ -154,6 +155,7 @@ BOOKING_CASES: dict[str, tuple[Callable[[dict[str, Any]], Filters], set[str]]] =
     "resource_types": (lambda w: Filters(resource_types=("court",)), {"b0", "b1"}),
     "devices": (lambda w: Filters(devices=(w["devices"][0].id,)), set()),  # a machine filter: no bookings
     "categories": (lambda w: Filters(categories=(w["snacks"].id,)), set()),
+    "routes": (lambda w: Filters(routes=(w["route"].id,)), set()),
 }
 
 
@@ -186,6 +188,8 @@ def test_the_api_takes_codes_as_well_as_ids(chain_a: ChainFixture) -> None:
 
     north = sum((r.amount for r in world["rows"] if r.device.location_id == world["north"].id), Decimal(0))
     assert revenue(location="N1") == revenue(location=world["north"].id) == f"{north:.2f}"
+    on_route = sum((r.amount for r in world["rows"] if r.device in (world["devices"][0], world["devices"][2])), Decimal(0))
+    assert revenue(route="RT-N") == revenue(route=world["route"].id) == f"{on_route:.2f}"
     assert revenue(device="VM-2") == revenue(device=world["devices"][1].id)
     gum = sum((r.amount for r in world["rows"] if r.product.sku == "GUM"), Decimal(0))
     assert revenue(product="GUM") == f"{gum:.2f}"
