@@ -33,7 +33,7 @@ from django.utils import timezone
 from analytics.filters import NPS, Filters
 from analytics.periods import Period, local_midnight
 from analytics.query import Ranking, bookings_by, current_chain, open_minutes, sales_by, sales_count_distinct, sales_top
-from analytics.query.rollup import same_watermark
+from analytics.query.marks import same_watermark
 from analytics.selectors._common import bookings_filters_apply, sales_filters_apply
 
 if TYPE_CHECKING:  # the registry imports this module

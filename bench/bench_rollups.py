@@ -182,11 +182,9 @@ def _client(chain: Any) -> Any:
 
 def _no_bucket_cache() -> Any:
     """Every read recomputes the bucket sums (the first request after a rollup job)."""
-    from unittest import mock
+    from analytics.query.cache import BUCKETS
 
-    from django.core.cache.backends.dummy import DummyCache
-
-    return mock.patch("analytics.query.rollup.cache", DummyCache("none", {}))
+    return BUCKETS.disabled()
 
 
 def _dashboard_http(chain: Any, *, cold: bool = False) -> Callable[[], None]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import connection
 
-from analytics.filters import RAW_BOOKINGS, RAW_SALES, Filters
+from analytics.filters import RAW_BOOKINGS, RAW_SALES, Filters, Scope
 
 _LOCAL = "(s.sold_at AT TIME ZONE %(tz)s)"
 SALES_DIMENSIONS: dict[str, str] = {
@@ -111,3 +111,24 @@ def bookings_by_raw(
     if not by and rows and rows[0]["bookings"] == 0:
         return []
     return rows
+
+
+def sales_scope(filters: Filters) -> Scope:
+    """The filters over raw sales (s, d, l, p): raw rows carry every filter; a venue filter selects none."""
+    scope = filters.scope(RAW_SALES)
+    assert scope is not None
+    return scope
+
+
+def booking_scope(filters: Filters) -> Scope:
+    """The filters over raw bookings (b, r, l, which the reader joins itself): a machine or product filter
+    selects none."""
+    scope = filters.scope(RAW_BOOKINGS, joined=("r", "l"))
+    assert scope is not None
+    return scope
+
+
+def fetch_tuples(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())

@@ -10,7 +10,7 @@ from typing import Any
 from analytics.filters import Filters
 from analytics.periods import Period
 from analytics.query import bookings_by, sales_by
-from analytics.query.extra import booked_minutes_by_weekday_hour
+from analytics.query.occupancy import booked_minutes_by_weekday_hour
 from analytics.selectors._common import bookings_filters_apply, money_quantize, ratio, sales_filters_apply
 from bookings.models import OpeningHours
 

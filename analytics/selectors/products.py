@@ -14,8 +14,9 @@ from analytics.filters import Filters
 from analytics.metrics.products import abc_classification, product_affinity, slow_movers, top_movers
 from analytics.periods import Period
 from analytics.query import current_chain, sales_by
-from analytics.query.extra import basket_items, product_last_sale_dates, slot_revenue
-from analytics.query.rollup import same_watermark
+from analytics.query.device_sales import slot_revenue
+from analytics.query.histories import basket_items, product_last_sale_dates
+from analytics.query.marks import same_watermark
 from analytics.selectors._common import ZERO, devices_in_scope, money_ratio, ratio, sales_filters_apply, truncate
 from fleet.models import PlanogramSlot, Product
 

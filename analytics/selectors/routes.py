@@ -12,7 +12,7 @@ from django.db.models import Count, Q, Sum
 
 from analytics.filters import Filters
 from analytics.periods import Period
-from analytics.query.extra import visit_serviced_revenue
+from analytics.query.stock_and_visits import visit_serviced_revenue
 from analytics.selectors._common import ZERO, devices_in_scope, ratio, truncate
 from routes.models import RouteRun, ServiceVisit
 
