@@ -27,7 +27,7 @@ from analytics.query.rollup import (
     watermark,
 )
 from chains.models import Chain
-from chains.tenancy import current_schema
+from chains.tenancy import require_chain
 
 __all__ = [
     "BOOKING_DIMENSIONS",
@@ -48,13 +48,12 @@ __all__ = [
 
 def current_chain() -> Chain:
     """The chain whose schema this connection is in; analytics never runs in the public schema."""
+    schema = require_chain("an analytics query")
     tenant = getattr(connection, "tenant", None)
-    if tenant is None or current_schema() == "public":
-        raise RuntimeError("analytics queries must run inside a chain schema")
     if isinstance(tenant, Chain):
         return tenant
     # schema_context() sets a stand-in without the chain's fields; load the real one.
-    chain = Chain.objects.get(schema_name=current_schema())
+    chain = Chain.objects.get(schema_name=schema)
     connection.tenant = chain  # type: ignore[attr-defined]
     return chain
 

@@ -1,9 +1,7 @@
-"""Helpers the analytics selectors share: the fleet in scope, safe division, day lists."""
+"""Helpers the analytics selectors share: the fleet in scope, safe division, truncation."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -49,14 +47,6 @@ def sales_filters_apply(filters: Filters) -> bool:
 def bookings_filters_apply(filters: Filters) -> bool:
     """Machine and product filters (device, device type, route, category, product) select no bookings."""
     return filters.selects_bookings
-
-
-def day_list(period: Period) -> list[date]:
-    return list(period.dates())
-
-
-def by_key(rows: Iterable[dict[str, Any]], key: str) -> dict[Any, dict[str, Any]]:
-    return {row[key]: row for row in rows}
 
 
 def truncate(items: list[Any], limit: int | None) -> list[Any]:
