@@ -3,8 +3,9 @@
 A `Report` names its parameters (a serializer: the same validation and 400 field errors everywhere), its
 selector (`compute`), its typed answer (`answer`, a TypedDict of analytics.reports.rows), its main list
 (`rows`, the list a table, a CSV or an XLSX holds) and that list's columns with their types and labels, taken
-from the row's declaration. The OpenAPI response schema (`response`) is generated from the same declaration. Every surface calls `Report.run()` with the same parameters, so a figure on a
-page, in the API and in a file is the same number by construction::
+from the row's declaration. The OpenAPI response schema (`response`) is generated from the same declaration.
+Every surface calls `Report.run()` with the same parameters, so a figure on a page, in the API and in a file
+is the same number by construction::
 
     report = get_report("asset-sales")
     result = report.run({"start": "2026-10-01", "end": "2026-10-31", "location": ["STO-CEN"]})

@@ -113,3 +113,21 @@ def test_a_row_key_without_a_declaration_is_refused() -> None:
 
     with pytest.raises(TypeError, match=r"Bare\.revenue needs Annotated"):
         row_fields(Bare)
+
+
+def test_the_dashboard_has_a_documented_response_schema(chain_a: ChainFixture) -> None:
+    schema = chain_a.client().get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    components = schema["components"]["schemas"]
+    ok = schema["paths"]["/api/analytics/dashboard/"]["get"]["responses"]["200"]
+    ref = ok["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert ref == "DashboardAnswer"
+    kpis = components["DashboardKpis"]["properties"]
+    assert set(kpis) == {key for key, *_ in row_fields(DashboardKpis)}
+    assert kpis["nps"]["nullable"] is True and "promoters" in kpis["nps"]["description"]
+    undocumented = [
+        f"{name}.{key}" for name in ("DashboardAnswer", "DashboardKpis", "DashboardChange", "DashboardDayRow",
+                                     "TopDeviceRow", "TopProductSummaryRow", "TopLocationRow")
+        for key, spec in components[name]["properties"].items()
+        if not (spec.get("description") or any("description" in part for part in spec.get("allOf", [])))
+    ]
+    assert not undocumented
