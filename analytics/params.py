@@ -1,14 +1,11 @@
 """The query parameters every analytics endpoint shares: a date range and the repeatable filters.
 
-Usage in a view::
-
-    params = analytics_params(request)          # raises ValidationError -> 400 with field errors
-    sales_by(period=params.period, filters=params.filters, by=["day"])
-
 `start`/`end` are inclusive local dates in the chain's time zone (default: the last 30 days ending
-today, local). Filters repeat (`?location=1&location=2`) or take a comma list (`?location=1,2`):
-ids (integers) for location, device, device_type, category and resource; names for region and
-resource_type.
+today, local). Filters (analytics.filters.FILTERS) repeat (`?location=1&location=2`) or take a comma list
+(`?location=STO-CEN,2`): each value is the code people use (location code, device asset, product SKU,
+resource code, route code, device type or category name) or, when it is all digits, the database id; region
+and resource_type take names. A code the chain does not have is a 400 naming the filter; an id it does not
+have simply matches nothing.
 """
 
 from __future__ import annotations
@@ -18,11 +15,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from django.apps import apps
 from rest_framework import serializers
-from rest_framework.request import Request
 
-from analytics.filters import Filters
+from analytics.filters import FILTERS, Filters, FilterSpec
 from analytics.periods import Period
+from chains.tenancy import current_schema
 
 DEFAULT_DAYS = 30
 # Long enough for year-over-year views, short enough that one request cannot scan a decade.
@@ -47,8 +45,6 @@ def max_filter_values() -> int:
 def _too_many(count: int) -> serializers.ValidationError:
     return serializers.ValidationError(f"at most {max_filter_values()} values; this has {count}.")
 
-_ID_FILTERS = ("location", "device", "device_type", "category", "resource")
-_NAME_FILTERS = ("region", "resource_type")
 
 
 class _CommaListField(serializers.ListField):
@@ -71,18 +67,29 @@ class _CommaListField(serializers.ListField):
         return super().to_internal_value(items)
 
 
-class AnalyticsParamsSerializer(serializers.Serializer):
-    """Validates start/end/filters/limit; pass `context={"today": <local date>}` for the default range."""
+class FilterField(_CommaListField):
+    """One filter of analytics.filters.FILTERS: codes or ids (or names), resolved to ids in validate()."""
 
+    def __init__(self, spec: FilterSpec, **kwargs: Any) -> None:
+        self.spec = spec
+        kwargs.setdefault("help_text", spec.help)
+        super().__init__(child=serializers.CharField(max_length=100), required=False, **kwargs)
+
+
+class _RangeParams(serializers.Serializer):
     start = serializers.DateField(required=False, help_text="first local date, inclusive (YYYY-MM-DD)")
     end = serializers.DateField(required=False, help_text="last local date, inclusive (YYYY-MM-DD)")
-    location = _CommaListField(child=serializers.IntegerField(min_value=1), required=False)
-    device = _CommaListField(child=serializers.IntegerField(min_value=1), required=False)
-    device_type = _CommaListField(child=serializers.IntegerField(min_value=1), required=False)
-    category = _CommaListField(child=serializers.IntegerField(min_value=1), required=False)
-    resource = _CommaListField(child=serializers.IntegerField(min_value=1), required=False)
-    region = _CommaListField(child=serializers.CharField(max_length=100), required=False)
-    resource_type = _CommaListField(child=serializers.CharField(max_length=50), required=False)
+
+
+# One field per declared filter (location, device, …), in FILTERS order.
+_FilterParams = serializers.SerializerMetaclass(
+    "_FilterParams", (_RangeParams,), {"__module__": __name__, **{spec.param: FilterField(spec) for spec in FILTERS}}
+)
+
+
+class AnalyticsParamsSerializer(_FilterParams):  # type: ignore[misc,valid-type]
+    """Validates start/end/filters/limit; pass `context={"today": <local date>}` for the default range."""
+
     limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, required=False)
 
     def to_internal_value(self, data: Any) -> Any:
@@ -95,7 +102,7 @@ class AnalyticsParamsSerializer(serializers.Serializer):
             if isinstance(field, serializers.ListField) and not isinstance(field, _CommaListField):
                 value = field.get_value(data)
                 if isinstance(value, (list, tuple)) and len(value) > limit:
-                    errors[name] = [str(_too_many(len(value)).detail[0])]
+                    errors[name] = [str(message) for message in _too_many(len(value)).detail]  # type: ignore[union-attr]
         if errors:
             raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
@@ -119,6 +126,15 @@ class AnalyticsParamsSerializer(serializers.Serializer):
         if (end - start).days + 1 > MAX_DAYS:
             raise serializers.ValidationError({"end": [f"the range may span at most {MAX_DAYS} days."]})
         attrs["start"], attrs["end"] = start, end
+        errors: dict[str, list[str]] = {}
+        for name, field in self.fields.items():
+            if isinstance(field, FilterField) and attrs.get(name):
+                try:
+                    attrs[name] = resolve_filter(field.spec, attrs[name])
+                except serializers.ValidationError as error:
+                    errors[name] = [str(message) for message in error.detail]  # type: ignore[union-attr]
+        if errors:
+            raise serializers.ValidationError(errors)
         return attrs
 
 
@@ -126,6 +142,31 @@ def within_date_bounds(value: date) -> date:
     if not EARLIEST_DATE <= value <= LATEST_DATE:
         raise serializers.ValidationError(f"dates run from {EARLIEST_DATE} to {LATEST_DATE}.")
     return value
+
+
+def resolve_filter(spec: FilterSpec, values: list[str]) -> list[Any]:
+    """The ids of a filter's values: all digits is an id, anything else a code of the current chain (one query).
+    Raises ValidationError naming the codes the chain does not have."""
+    if spec.lookup is None:
+        return list(values)
+    ids = [int(value) for value in values if value.isdigit()]
+    codes = [value for value in values if not value.isdigit()]
+    if codes:
+        model_name, code_field = spec.lookup
+        found: dict[str, int] = {}
+        if current_schema() != "public":  # the public schema has no chain rows: nothing resolves there
+            model = apps.get_model(model_name)
+            found = dict(model.objects.filter(**{f"{code_field}__in": codes}).values_list(code_field, "id"))
+        missing = [code for code in codes if code not in found]
+        if missing:
+            noun = model_name.split(".")[1].lower()
+            raise serializers.ValidationError(
+                [f"no {noun} with {code_field} {code!r} in this chain (give a {code_field} or a numeric id)" for code in missing]
+            )
+        ids += [found[code] for code in codes]
+    if any(value < 1 for value in ids):
+        raise serializers.ValidationError(["ids are whole numbers ≥ 1."])
+    return ids
 
 
 @dataclass(frozen=True)
@@ -138,30 +179,12 @@ class AnalyticsParams:
         return self.limit if self.limit is not None else default
 
 
-def analytics_params(request: Request, *, today: date | None = None, data: Any = None) -> AnalyticsParams:
-    """Validate the request's query parameters (or `data`, e.g. a POST body) into a Period and Filters.
-
-    Raises rest_framework's ValidationError (a 400 with field errors) on bad input. `today` defaults
-    to the current chain's local date.
-    """
-    if today is None:
-        from analytics.query import local_today
-
-        today = local_today()
-    serializer = AnalyticsParamsSerializer(data=request.query_params if data is None else data, context={"today": today})
-    serializer.is_valid(raise_exception=True)
-    return params_from_validated(serializer.validated_data)
-
-
 def params_from_validated(values: dict[str, Any]) -> AnalyticsParams:
-    ids = {name: tuple(dict.fromkeys(values.get(name) or ())) for name in (*_ID_FILTERS, *_NAME_FILTERS)}
-    filters = Filters(
-        locations=ids["location"],
-        devices=ids["device"],
-        device_types=ids["device_type"],
-        categories=ids["category"],
-        regions=ids["region"],
-        resources=ids["resource"],
-        resource_types=ids["resource_type"],
-    )
+    """Period, Filters and limit from validated parameters. A report may give a filter's name a meaning of its
+    own (inventory's single `route` picks the route of the pick list): only lists are filter values."""
+    filters = Filters(**{
+        spec.field: tuple(dict.fromkeys(value))
+        for spec in FILTERS
+        if isinstance(value := values.get(spec.param), (list, tuple))
+    })
     return AnalyticsParams(period=Period(values["start"], values["end"]), filters=filters, limit=values.get("limit"))

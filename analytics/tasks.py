@@ -19,8 +19,10 @@ from django_tenants.utils import get_public_schema_name, schema_context
 
 from analytics.periods import local_midnight
 from analytics.rollups import services
-from chains.tenancy import current_schema
+from chains.tenancy import TenantLost, require_chain
 from cvd.celery import app
+
+__all__ = ["TenantLost", "rollup_daily_close_fanout", "rollup_hourly_task", "rollup_rebuild_task"]  # TenantLost: chains.tenancy
 
 CHAIN_TASK: dict[str, Any] = {
     "acks_late": True,
@@ -34,15 +36,8 @@ CHAIN_TASK: dict[str, Any] = {
 DAILY_CLOSE_WINDOW = timedelta(minutes=15)  # the daily-close fan-out runs every 15 minutes
 
 
-class TenantLost(RuntimeError):
-    """A chain task ran in the public schema: it was sent without its chain. Never retried."""
-
-
 def _in_chain() -> str:
-    schema = current_schema()
-    if not schema or schema == get_public_schema_name():
-        raise TenantLost("a rollup task must run in a chain's schema; it was sent from the public schema")
-    return schema
+    return require_chain("a rollup task")  # TenantLost when it was sent from the public schema
 
 
 @app.task(name="analytics.rollup_hourly", **CHAIN_TASK)

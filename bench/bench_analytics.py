@@ -110,15 +110,9 @@ def _median_ms(call: Callable[[], Any], before: Callable[[], Any] | None = None)
 
 def _no_caches() -> Any:
     """Every read recomputes: no cached bucket sums, no cached stable raw parts (a new range or filter)."""
-    from contextlib import ExitStack
-    from unittest import mock
+    from analytics.query.cache import caches_disabled
 
-    from django.core.cache.backends.dummy import DummyCache
-
-    stack = ExitStack()
-    for module in ("analytics.query.rollup", "analytics.query.extra"):
-        stack.enter_context(mock.patch(f"{module}.cache", DummyCache("none", {})))
-    return stack
+    return caches_disabled()
 
 
 def _cold(client: Client, url: str) -> Callable[[], Any]:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import connection, transaction
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 DEVICES = 2000
@@ -181,11 +182,9 @@ def _client(chain: Any) -> Any:
 
 def _no_bucket_cache() -> Any:
     """Every read recomputes the bucket sums (the first request after a rollup job)."""
-    from unittest import mock
+    from analytics.query.cache import BUCKETS
 
-    from django.core.cache.backends.dummy import DummyCache
-
-    return mock.patch("analytics.query.rollup.cache", DummyCache("none", {}))
+    return BUCKETS.disabled()
 
 
 def _dashboard_http(chain: Any, *, cold: bool = False) -> Callable[[], None]:
@@ -202,6 +201,9 @@ def _dashboard_http(chain: Any, *, cold: bool = False) -> Callable[[], None]:
     return call
 
 
+_COMPARED_AT: dict[str, Any] = {}
+
+
 def _dashboard_selector(schema: str, *, raw: bool, cold: bool = False) -> Callable[[], Any]:
     from unittest import mock
 
@@ -214,13 +216,15 @@ def _dashboard_selector(schema: str, *, raw: bool, cold: bool = False) -> Callab
     def call() -> Any:
         with schema_context(schema):
             period = Period.last_days(DEFAULT_DAYS, local_today())
+            # One instant for every answer compared: the run rate counts today's elapsed time.
+            now = _COMPARED_AT.setdefault("now", timezone.now())
             if raw:  # the same answer straight from the raw rows: no watermark, so every question goes to raw SQL
                 with mock.patch("analytics.query.watermark", return_value=None):
-                    return dashboard(period=period, filters=NO_FILTERS)
+                    return dashboard(period=period, filters=NO_FILTERS, now=now)
             if cold:
                 with _no_bucket_cache():
-                    return dashboard(period=period, filters=NO_FILTERS)
-            return dashboard(period=period, filters=NO_FILTERS)
+                    return dashboard(period=period, filters=NO_FILTERS, now=now)
+            return dashboard(period=period, filters=NO_FILTERS, now=now)
 
     return call
 

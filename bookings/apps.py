@@ -16,3 +16,8 @@ class BookingsConfig(AppConfig):
         importer_register(ImportJob.Kind.BOOKINGS, booking_import)
         importer_register(ImportJob.Kind.FUNNEL, funnel_event_import)
         catalog_resource_register("resources", ResourceResource)
+
+        from bookings.models import Resource
+        from chains.admin_site import section_probe_register
+
+        section_probe_register("venue", lambda: Resource.objects.exists())  # the admin shows what a chain runs

@@ -9,6 +9,7 @@ opens a venue can add its first resource.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,18 +56,29 @@ class ChainSections:
         return True
 
 
+# Whether the current chain has data of a section ("vending", "venue"): the domain apps register their probe in
+# AppConfig.ready(), so chains imports none of them.
+_SECTION_PROBES: dict[str, Callable[[], bool]] = {}
+
+
+def section_probe_register(section: str, probe: Callable[[], bool]) -> None:
+    _SECTION_PROBES[section] = probe
+
+
+def _has(section: str) -> bool:
+    probe = _SECTION_PROBES.get(section)
+    return probe() if probe is not None else False
+
+
 def chain_sections(request: HttpRequest | None = None) -> ChainSections:
     """The sections of the current chain, computed once per request (two EXISTS queries)."""
     cached = getattr(request, "_chain_sections", None)
     if isinstance(cached, ChainSections):
         return cached
-    from bookings.models import Resource
-    from fleet.models import Device
-
     if getattr(connection, "schema_name", "public") == "public":
         sections = ChainSections(vending=True, venue=True)
     else:
-        has_devices, has_resources = Device.objects.exists(), Resource.objects.exists()
+        has_devices, has_resources = _has("vending"), _has("venue")
         sections = ChainSections(vending=has_devices or not has_resources, venue=has_resources or not has_devices)
     if request is not None:
         request._chain_sections = sections  # type: ignore[attr-defined]

@@ -7,7 +7,7 @@ from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 
 from chains.capabilities import ADMIN, ADMIN_MANAGED_APPS, ROLE_CAPABILITIES
-from chains.tenancy import current_schema
+from chains.tenancy import require_chain
 
 
 def _permission(capability: str) -> Permission:
@@ -17,8 +17,7 @@ def _permission(capability: str) -> Permission:
 
 def roles_ensure() -> dict[str, Group]:
     """Idempotently create the role groups in the current chain schema."""
-    if current_schema() == "public":
-        raise RuntimeError("Roles belong to a chain; run inside a chain schema.")
+    require_chain("Role setup")  # roles belong to a chain
     for app_config in apps.get_app_configs():
         create_permissions(app_config, verbosity=0)
     groups: dict[str, Group] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection
+from django_tenants.utils import get_public_schema_name
 
 
 def current_schema() -> str:
@@ -13,3 +14,19 @@ def current_schema() -> str:
 
 def current_tenant() -> Any:
     return connection.tenant  # type: ignore[attr-defined]
+
+
+class TenantLost(RuntimeError):
+    """Work that belongs to a chain found itself in the public schema (e.g. a task sent without its chain).
+    Never retried: the same message would land in the same place again."""
+
+
+def require_chain(what: str) -> str:
+    """The current chain's schema name; TenantLost when the connection is in the public schema (or none).
+
+    The one tenant guard: analytics queries, Celery tasks and role setup call it before touching chain tables,
+    so a lost tenant fails loudly instead of reading or writing the public schema."""
+    schema = str(getattr(connection, "schema_name", "") or "")
+    if not schema or schema == get_public_schema_name():
+        raise TenantLost(f"{what} must run inside a chain's schema, not the public schema")
+    return schema

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import connection
-
+from chains.tenancy import require_chain
 from cvd.celery import app
 
 
@@ -11,9 +10,7 @@ from cvd.celery import app
 def import_job_run_task(job_id: int) -> str:
     from fleet.services.jobs import import_job_run
 
-    # A task that lost its chain must fail loudly, never import into the public schema.
-    if getattr(connection, "schema_name", "public") == "public":
-        raise RuntimeError("fleet.import_job_run must run inside a chain schema")
+    require_chain("fleet.import_job_run")  # a task that lost its chain fails loudly, never imports into public
     job = import_job_run(job_id=job_id)
     return job.status if job is not None else "missing"
 
@@ -22,8 +19,7 @@ def import_job_run_task(job_id: int) -> str:
 def import_job_preview_task(job_id: int) -> str:
     from fleet.services.jobs import import_job_preview_run
 
-    if getattr(connection, "schema_name", "public") == "public":
-        raise RuntimeError("fleet.import_job_preview must run inside a chain schema")
+    require_chain("fleet.import_job_preview")
     job = import_job_preview_run(job_id=job_id)
     return job.status if job is not None else "missing"
 
@@ -32,8 +28,7 @@ def import_job_preview_task(job_id: int) -> str:
 def dex_rejected_purge_task() -> int:
     from fleet.services.retention import dex_rejected_purge
 
-    if getattr(connection, "schema_name", "public") == "public":
-        raise RuntimeError("fleet.dex_rejected_purge must run inside a chain schema")
+    require_chain("fleet.dex_rejected_purge")
     return dex_rejected_purge()
 
 

@@ -7,7 +7,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from analytics.apis._base import ERROR_RESPONSES, ReportApi
-from analytics.serializers import AnomaliesSerializer, ApiParamsSerializer
+from analytics.reports import REPORTS
+from analytics.serializers import ApiParamsSerializer
 
 
 class AnomaliesApi(ReportApi):
@@ -15,6 +16,6 @@ class AnomaliesApi(ReportApi):
 
     report_name = "anomalies"
 
-    @extend_schema(parameters=[ApiParamsSerializer], responses={200: AnomaliesSerializer, **ERROR_RESPONSES})
+    @extend_schema(parameters=[ApiParamsSerializer], responses={200: REPORTS["anomalies"].response, **ERROR_RESPONSES})
     def get(self, request: Request) -> Response:
         return self.answer(request)

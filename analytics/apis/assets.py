@@ -7,7 +7,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from analytics.apis._base import ERROR_RESPONSES, ReportApi
-from analytics.serializers import AssetSalesParamsSerializer, AssetSalesSerializer
+from analytics.reports import REPORTS
+from analytics.serializers import AssetSalesParamsSerializer
 from chains.capabilities import ANALYTICS_READ
 
 
@@ -29,7 +30,7 @@ class AssetSalesApi(ReportApi):
     @extend_schema(
         operation_id="analytics_asset_sales",
         parameters=[AssetSalesParamsSerializer],
-        responses={200: AssetSalesSerializer, **ERROR_RESPONSES},
+        responses={200: REPORTS["asset-sales"].response, **ERROR_RESPONSES},
     )
     def get(self, request: Request) -> Response:
         return self.answer(request)
@@ -37,7 +38,7 @@ class AssetSalesApi(ReportApi):
     @extend_schema(
         operation_id="analytics_asset_sales_post",
         request=AssetSalesParamsSerializer,
-        responses={200: AssetSalesSerializer, **ERROR_RESPONSES},
+        responses={200: REPORTS["asset-sales"].response, **ERROR_RESPONSES},
     )
     def post(self, request: Request) -> Response:
         return self.answer(request, from_body=True)

@@ -7,7 +7,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from analytics.apis._base import ERROR_RESPONSES, ReportApi
-from analytics.serializers import ApiParamsSerializer, CustomersSerializer
+from analytics.reports import REPORTS
+from analytics.serializers import ApiParamsSerializer
 
 
 class CustomersApi(ReportApi):
@@ -15,6 +16,6 @@ class CustomersApi(ReportApi):
 
     report_name = "customers"
 
-    @extend_schema(parameters=[ApiParamsSerializer], responses={200: CustomersSerializer, **ERROR_RESPONSES})
+    @extend_schema(parameters=[ApiParamsSerializer], responses={200: REPORTS["customers"].response, **ERROR_RESPONSES})
     def get(self, request: Request) -> Response:
         return self.answer(request)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from analytics.apis._base import ERROR_RESPONSES, ReportApi
+from analytics.reports import REPORTS
 from analytics.serializers import ApiParamsSerializer
 
 
@@ -17,7 +18,7 @@ class DashboardApi(ReportApi):
 
     @extend_schema(
         parameters=[ApiParamsSerializer],
-        responses={200: OpenApiResponse(description="kpis, previous, change_pct, series, top_devices, top_products, top_locations"), **ERROR_RESPONSES},
+        responses={200: REPORTS["dashboard"].response, **ERROR_RESPONSES},
     )
     def get(self, request: Request) -> Response:
         return self.answer(request)

@@ -7,7 +7,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from analytics.apis._base import ERROR_RESPONSES, ReportApi
-from analytics.serializers import HeatmapParamsSerializer, HeatmapSerializer
+from analytics.reports import REPORTS
+from analytics.serializers import HeatmapParamsSerializer
 
 
 class HeatmapApi(ReportApi):
@@ -15,6 +16,6 @@ class HeatmapApi(ReportApi):
 
     report_name = "heatmap"
 
-    @extend_schema(parameters=[HeatmapParamsSerializer], responses={200: HeatmapSerializer, **ERROR_RESPONSES})
+    @extend_schema(parameters=[HeatmapParamsSerializer], responses={200: REPORTS["heatmap"].response, **ERROR_RESPONSES})
     def get(self, request: Request) -> Response:
         return self.answer(request)

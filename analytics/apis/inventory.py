@@ -7,7 +7,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from analytics.apis._base import ERROR_RESPONSES, ReportApi
-from analytics.serializers import InventoryParamsSerializer, InventorySerializer
+from analytics.reports import REPORTS
+from analytics.serializers import InventoryParamsSerializer
 
 
 class InventoryApi(ReportApi):
@@ -20,7 +21,7 @@ class InventoryApi(ReportApi):
 
     @extend_schema(
         parameters=[InventoryParamsSerializer],
-        responses={200: InventorySerializer, **ERROR_RESPONSES, 404: OpenApiResponse(description="no such route in this chain")},
+        responses={200: REPORTS["inventory"].response, **ERROR_RESPONSES, 404: OpenApiResponse(description="no such route in this chain")},
     )
     def get(self, request: Request) -> Response:
         return self.answer(request)

@@ -7,7 +7,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from analytics.apis._base import ERROR_RESPONSES, ReportApi
-from analytics.serializers import ApiParamsSerializer, LocationsSerializer
+from analytics.reports import REPORTS
+from analytics.serializers import ApiParamsSerializer
 
 
 class LocationsApi(ReportApi):
@@ -15,6 +16,6 @@ class LocationsApi(ReportApi):
 
     report_name = "locations"
 
-    @extend_schema(parameters=[ApiParamsSerializer], responses={200: LocationsSerializer, **ERROR_RESPONSES})
+    @extend_schema(parameters=[ApiParamsSerializer], responses={200: REPORTS["locations"].response, **ERROR_RESPONSES})
     def get(self, request: Request) -> Response:
         return self.answer(request)

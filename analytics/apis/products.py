@@ -7,7 +7,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from analytics.apis._base import ERROR_RESPONSES, ReportApi
-from analytics.serializers import ProductSalesParamsSerializer, ProductSalesSerializer
+from analytics.reports import REPORTS
+from analytics.serializers import ProductSalesParamsSerializer
 
 
 class ProductSalesApi(ReportApi):
@@ -15,6 +16,6 @@ class ProductSalesApi(ReportApi):
 
     report_name = "product-sales"
 
-    @extend_schema(parameters=[ProductSalesParamsSerializer], responses={200: ProductSalesSerializer, **ERROR_RESPONSES})
+    @extend_schema(parameters=[ProductSalesParamsSerializer], responses={200: REPORTS["product-sales"].response, **ERROR_RESPONSES})
     def get(self, request: Request) -> Response:
         return self.answer(request)

@@ -7,7 +7,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from analytics.apis._base import ERROR_RESPONSES, ReportApi
-from analytics.serializers import RevenueParamsSerializer, RevenueSerializer
+from analytics.reports import REPORTS
+from analytics.serializers import RevenueParamsSerializer
 
 
 class RevenueApi(ReportApi):
@@ -15,6 +16,6 @@ class RevenueApi(ReportApi):
 
     report_name = "revenue"
 
-    @extend_schema(parameters=[RevenueParamsSerializer], responses={200: RevenueSerializer, **ERROR_RESPONSES})
+    @extend_schema(parameters=[RevenueParamsSerializer], responses={200: REPORTS["revenue"].response, **ERROR_RESPONSES})
     def get(self, request: Request) -> Response:
         return self.answer(request)

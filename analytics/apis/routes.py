@@ -7,7 +7,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from analytics.apis._base import ERROR_RESPONSES, ReportApi
-from analytics.serializers import RouteParamsSerializer, RoutesSerializer
+from analytics.reports import REPORTS
+from analytics.serializers import RouteParamsSerializer
 
 
 class RoutesApi(ReportApi):
@@ -15,6 +16,6 @@ class RoutesApi(ReportApi):
 
     report_name = "routes"
 
-    @extend_schema(parameters=[RouteParamsSerializer], responses={200: RoutesSerializer, **ERROR_RESPONSES})
+    @extend_schema(parameters=[RouteParamsSerializer], responses={200: REPORTS["routes"].response, **ERROR_RESPONSES})
     def get(self, request: Request) -> Response:
         return self.answer(request)

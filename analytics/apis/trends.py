@@ -7,7 +7,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from analytics.apis._base import ERROR_RESPONSES, ReportApi
-from analytics.serializers import TrendParamsSerializer, TrendsSerializer
+from analytics.reports import REPORTS
+from analytics.serializers import TrendParamsSerializer
 
 
 class TrendsApi(ReportApi):
@@ -15,6 +16,6 @@ class TrendsApi(ReportApi):
 
     report_name = "trends"
 
-    @extend_schema(parameters=[TrendParamsSerializer], responses={200: TrendsSerializer, **ERROR_RESPONSES})
+    @extend_schema(parameters=[TrendParamsSerializer], responses={200: REPORTS["trends"].response, **ERROR_RESPONSES})
     def get(self, request: Request) -> Response:
         return self.answer(request)

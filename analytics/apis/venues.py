@@ -7,7 +7,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from analytics.apis._base import ERROR_RESPONSES, ReportApi
-from analytics.serializers import ApiParamsSerializer, ConversionSerializer, UtilizationSerializer
+from analytics.reports import REPORTS
+from analytics.serializers import ApiParamsSerializer
 
 
 class UtilizationApi(ReportApi):
@@ -15,7 +16,7 @@ class UtilizationApi(ReportApi):
 
     report_name = "utilization"
 
-    @extend_schema(parameters=[ApiParamsSerializer], responses={200: UtilizationSerializer, **ERROR_RESPONSES})
+    @extend_schema(parameters=[ApiParamsSerializer], responses={200: REPORTS["utilization"].response, **ERROR_RESPONSES})
     def get(self, request: Request) -> Response:
         return self.answer(request)
 
@@ -25,6 +26,6 @@ class ConversionApi(ReportApi):
 
     report_name = "conversion"
 
-    @extend_schema(parameters=[ApiParamsSerializer], responses={200: ConversionSerializer, **ERROR_RESPONSES})
+    @extend_schema(parameters=[ApiParamsSerializer], responses={200: REPORTS["conversion"].response, **ERROR_RESPONSES})
     def get(self, request: Request) -> Response:
         return self.answer(request)

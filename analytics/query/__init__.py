@@ -27,7 +27,7 @@ from analytics.query.rollup import (
     watermark,
 )
 from chains.models import Chain
-from chains.tenancy import current_schema
+from chains.tenancy import require_chain
 
 __all__ = [
     "BOOKING_DIMENSIONS",
@@ -48,13 +48,12 @@ __all__ = [
 
 def current_chain() -> Chain:
     """The chain whose schema this connection is in; analytics never runs in the public schema."""
+    schema = require_chain("an analytics query")
     tenant = getattr(connection, "tenant", None)
-    if tenant is None or current_schema() == "public":
-        raise RuntimeError("analytics queries must run inside a chain schema")
     if isinstance(tenant, Chain):
         return tenant
     # schema_context() sets a stand-in without the chain's fields; load the real one.
-    chain = Chain.objects.get(schema_name=current_schema())
+    chain = Chain.objects.get(schema_name=schema)
     connection.tenant = chain  # type: ignore[attr-defined]
     return chain
 
@@ -166,15 +165,10 @@ def open_minutes(*, period: Period, filters: Filters = NO_FILTERS) -> dict[int, 
     from bookings.models import OpeningHours
 
     chain = current_chain()
-    hours = OpeningHours.objects.select_related("resource", "resource__location")
-    if filters.resources:
-        hours = hours.filter(resource_id__in=filters.resources)
-    if filters.resource_types:
-        hours = hours.filter(resource__resource_type__in=filters.resource_types)
-    if filters.locations:
-        hours = hours.filter(resource__location_id__in=filters.locations)
-    if filters.regions:
-        hours = hours.filter(resource__location__region__in=filters.regions)
+    # A machine or product filter selects no resource.
+    hours = OpeningHours.objects.select_related("resource", "resource__location").filter(
+        filters.q_resources(prefix="resource__")
+    )
     by_weekday: dict[int, list[tuple[int, Any, Any]]] = {}
     minutes: dict[int, int] = {}
     for row in hours:

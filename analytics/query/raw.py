@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import connection
 
-from analytics.filters import Filters
+from analytics.filters import RAW_BOOKINGS, RAW_SALES, Filters, Scope
 
 _LOCAL = "(s.sold_at AT TIME ZONE %(tz)s)"
 SALES_DIMENSIONS: dict[str, str] = {
@@ -46,23 +46,6 @@ BOOKING_DIMENSIONS: dict[str, str] = {
 }
 
 
-def sales_filter_clauses(filters: Filters) -> tuple[list[str], dict[str, Any]]:
-    """SQL conditions (aliases s = sale, d = device, l = location, p = product) and parameters for the filters."""
-    clauses: list[str] = []
-    params: dict[str, Any] = {}
-    for name, column, values in (
-        ("locations", "d.location_id", filters.locations),
-        ("devices", "s.device_id", filters.devices),
-        ("device_types", "d.device_type_id", filters.device_types),
-        ("categories", "p.category_id", filters.categories),
-        ("regions", "l.region", filters.regions),
-    ):
-        if values:
-            clauses.append(f"{column} = ANY(%({name})s)")
-            params[name] = list(values)
-    return clauses, params
-
-
 def sales_by_raw(
     *, starts_at: datetime, ends_at: datetime, tz: str, filters: Filters, by: Sequence[str]
 ) -> list[dict[str, Any]]:
@@ -70,17 +53,15 @@ def sales_by_raw(
     unknown = [dim for dim in by if dim not in SALES_DIMENSIONS]
     if unknown:
         raise ValueError(f"unknown sales dimension(s): {', '.join(unknown)}")
-    clauses, params = sales_filter_clauses(filters)
-    params.update(starts_at=starts_at, ends_at=ends_at, tz=tz)
+    scope = filters.scope(RAW_SALES, need=("d", "l", "p"))
+    assert scope is not None  # raw rows carry every filter
+    params = {**scope.params, "starts_at": starts_at, "ends_at": ends_at, "tz": tz}
     select_dims = [f"{SALES_DIMENSIONS[dim]} AS {dim}" for dim in by]
     sql = f"""
         SELECT {", ".join([*select_dims, "SUM(s.amount) AS revenue", "SUM(s.quantity) AS units",
                             "SUM(s.transactions) AS transactions"])}
-        FROM fleet_sale s
-        JOIN fleet_device d ON d.id = s.device_id
-        JOIN fleet_location l ON l.id = d.location_id
-        JOIN fleet_product p ON p.id = s.product_id
-        WHERE s.sold_at >= %(starts_at)s AND s.sold_at < %(ends_at)s {"".join(" AND " + c for c in clauses)}
+        FROM fleet_sale s{scope.joins}
+        WHERE s.sold_at >= %(starts_at)s AND s.sold_at < %(ends_at)s{scope.where}
         {"GROUP BY " + ", ".join(str(i + 1) for i in range(len(by))) if by else ""}
     """
     with connection.cursor() as cursor:
@@ -90,22 +71,6 @@ def sales_by_raw(
     if not by and rows and rows[0]["revenue"] is None:
         return []
     return rows
-
-
-def booking_filter_clauses(filters: Filters) -> tuple[list[str], dict[str, Any]]:
-    """SQL conditions (aliases b = booking, r = resource, l = location) and parameters for the filters."""
-    clauses: list[str] = []
-    params: dict[str, Any] = {}
-    for name, column, values in (
-        ("locations", "r.location_id", filters.locations),
-        ("regions", "l.region", filters.regions),
-        ("resources", "b.resource_id", filters.resources),
-        ("resource_types", "r.resource_type", filters.resource_types),
-    ):
-        if values:
-            clauses.append(f"{column} = ANY(%({name})s)")
-            params[name] = list(values)
-    return clauses, params
 
 
 def bookings_by_raw(
@@ -118,8 +83,9 @@ def bookings_by_raw(
     unknown = [dim for dim in by if dim not in BOOKING_DIMENSIONS]
     if unknown:
         raise ValueError(f"unknown booking dimension(s): {', '.join(unknown)}")
-    clauses, params = booking_filter_clauses(filters)
-    params.update(starts_at=starts_at, ends_at=ends_at, tz=tz)
+    scope = filters.scope(RAW_BOOKINGS, joined=("r", "l"))
+    assert scope is not None  # raw rows carry every filter
+    params = {**scope.params, "starts_at": starts_at, "ends_at": ends_at, "tz": tz}
     select_dims = [f"{BOOKING_DIMENSIONS[dim]} AS {dim}" for dim in by]
     metrics = [
         "COUNT(*) AS bookings",
@@ -135,7 +101,7 @@ def bookings_by_raw(
         FROM bookings_booking b
         JOIN bookings_resource r ON r.id = b.resource_id
         JOIN fleet_location l ON l.id = r.location_id
-        WHERE b.starts_at >= %(starts_at)s AND b.starts_at < %(ends_at)s {"".join(" AND " + c for c in clauses)}
+        WHERE b.starts_at >= %(starts_at)s AND b.starts_at < %(ends_at)s{scope.where}
         {"GROUP BY " + ", ".join(str(i + 1) for i in range(len(by))) if by else ""}
     """
     with connection.cursor() as cursor:
@@ -145,3 +111,24 @@ def bookings_by_raw(
     if not by and rows and rows[0]["bookings"] == 0:
         return []
     return rows
+
+
+def sales_scope(filters: Filters) -> Scope:
+    """The filters over raw sales (s, d, l, p): raw rows carry every filter; a venue filter selects none."""
+    scope = filters.scope(RAW_SALES)
+    assert scope is not None
+    return scope
+
+
+def booking_scope(filters: Filters) -> Scope:
+    """The filters over raw bookings (b, r, l, which the reader joins itself): a machine or product filter
+    selects none."""
+    scope = filters.scope(RAW_BOOKINGS, joined=("r", "l"))
+    assert scope is not None
+    return scope
+
+
+def fetch_tuples(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())

@@ -13,78 +13,54 @@ mixed) return None, and the caller falls back to analytics.query.raw.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Any, overload
+from datetime import date, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.core.cache import cache
 from django.db import connection
 
-from analytics.filters import Filters
+from analytics.filters import (
+    BOOKING_ROLLUP,
+    CHAIN_ROLLUP,
+    DEVICE_ROLLUP,
+    PRODUCT_ROLLUP,
+    RAW_BOOKINGS,
+    RAW_SALES,
+    AliasSet,
+    Filters,
+)
 from analytics.periods import Period, local_midnight
+from analytics.query.cache import BUCKETS
+from analytics.query.marks import (
+    Watermark,
+    fetch_versioned,
+    live_delta,
+    pinned_fingerprints,
+    read_at_marks,
+    same_watermark,
+    watermark,
+)
 from analytics.query.raw import BOOKING_DIMENSIONS, SALES_DIMENSIONS
+
+__all__ = [  # the marks are re-exported for the callers that read them with the rollup questions
+    "Ranking",
+    "Watermark",
+    "bookings_by_rollup",
+    "decompose",
+    "revenue_order",
+    "sales_by_rollup",
+    "sales_ranked_rollup",
+    "same_watermark",
+    "watermark",
+]
 
 TIME_DIMS = ("day", "week", "month", "weekday", "hour_of_day")
 
 # Which dimensions and filters each sales family answers; the first family that covers a question wins.
 _DEVICE_DIMS = {"device", "location", "region", "city", "device_type"}
 _PRODUCT_DIMS = {"product", "category"}
-
-
-@dataclass(frozen=True)
-class Watermark:
-    covered_until: datetime
-    ingested_until: datetime
-    version: int | None = None  # microseconds of the last bucket change; moves with every job
-
-
-_pinned: ContextVar[list[Watermark | None] | None] = ContextVar("rollup_watermark", default=None)
-_pinned_fingerprints: ContextVar[dict[Any, str] | None] = ContextVar("rollup_delta_prints", default=None)
-
-
-def watermark(*, fresh: bool = False) -> Watermark | None:
-    """The chain's rollup watermark; inside `same_watermark()` the one read first (unless `fresh`)."""
-    pin = _pinned.get()
-    if pin is not None and pin and not fresh:
-        return pin[0]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT covered_until, ingested_until, (extract(epoch FROM updated_at) * 1000000)::bigint"
-            " FROM analytics_rollupwatermark WHERE id = 1"
-        )
-        row = cursor.fetchone()
-    mark = Watermark(row[0], row[1], row[2]) if row else None
-    if pin is not None:
-        pin[:] = [mark]
-    return mark
-
-
-@contextmanager
-def same_watermark() -> Iterator[None]:
-    """Answer every question inside from one watermark: one read instead of one per question, and all
-    figures of a page relative to the same instant."""
-    token = _pinned.set([])
-    prints = _pinned_fingerprints.set({})
-    try:
-        yield
-    finally:
-        _pinned_fingerprints.reset(prints)
-        _pinned.reset(token)
-
-
-# The bucket part of an answer cannot change until a rollup job commits (which moves the version), so
-# it is cached per chain (tenant-prefixed keys), version and question; an answer that includes the live
-# delta also carries the delta's fingerprint in its key (see _answer).
-BUCKET_CACHE_SECONDS = 2 * 3600
-
-
-class _VersionMoved(Exception):
-    """A rollup job committed between reading the watermark and reading the buckets."""
 
 
 def _next_month(day: date) -> date:
@@ -153,39 +129,33 @@ _BUCKET_TIME = {
 }
 
 
-def _sales_family(by: Sequence[str], filters: Filters) -> tuple[str, str, dict[str, str], str] | None:
-    """(table, joins, dimension expressions over the rollup row `r`, where-clause kind) or None."""
+# The aliases a dimension's column needs, in the rollup rows and in the raw rows.
+_DIM_ALIASES = {"location": ("d",), "device_type": ("d",), "region": ("l",), "city": ("l",), "category": ("p",)}
+
+
+def _dim_aliases(by: Sequence[str]) -> tuple[str, ...]:
+    return tuple(alias for dim in by for alias in _DIM_ALIASES.get(dim, ()))
+
+
+def _sales_family(by: Sequence[str], filters: Filters) -> tuple[str, AliasSet, dict[str, str], str] | None:
+    """(table, alias set, dimension expressions over the rollup row `r`, kind) of the first rollup family that
+    carries the question's dimensions and filters, or None (the caller reads raw rows)."""
     dims = {d for d in by if d not in TIME_DIMS}
-    device_side = dims & _DEVICE_DIMS or filters.locations or filters.devices or filters.device_types or filters.regions
-    product_side = dims & _PRODUCT_DIMS or filters.categories
-    if dims - _DEVICE_DIMS - _PRODUCT_DIMS:
-        return None
-    if device_side and product_side:
-        return None
-    if "hour_of_day" in by and (device_side or product_side):
+    if not dims and not filters.active():
+        return ("analytics_saleschainrollup", CHAIN_ROLLUP, {}, "chain")
+    if "hour_of_day" in by:
         return None  # only the chain family keeps hours
-    if device_side:
-        # Join the catalog only as far as the question needs: a join over every bucket row is most of the cost.
-        joins = ""
-        if dims & {"location", "region", "city", "device_type"} or filters.locations or filters.device_types or filters.regions:
-            joins = "JOIN fleet_device d ON d.id = r.device_id"
-        if dims & {"region", "city"} or filters.regions:
-            joins += " JOIN fleet_location l ON l.id = d.location_id"
+    if dims <= _DEVICE_DIMS and filters.carried_by(DEVICE_ROLLUP):
         return (
             "analytics_salesdevicerollup",
-            joins,
+            DEVICE_ROLLUP,
             {"device": "r.device_id", "location": "d.location_id", "region": "l.region", "city": "l.city",
              "device_type": "d.device_type_id"},
             "device",
         )
-    if product_side:
-        return (
-            "analytics_salesproductrollup",
-            "JOIN fleet_product p ON p.id = r.product_id" if "category" in dims or filters.categories else "",
-            {"product": "r.product_id", "category": "p.category_id"},
-            "product",
-        )
-    return ("analytics_saleschainrollup", "", {}, "chain")
+    if dims <= _PRODUCT_DIMS and filters.carried_by(PRODUCT_ROLLUP):
+        return ("analytics_salesproductrollup", PRODUCT_ROLLUP, {"product": "r.product_id", "category": "p.category_id"}, "product")
+    return None
 
 
 def _bucket_where(
@@ -206,27 +176,6 @@ def _bucket_where(
     return "(" + " OR ".join(parts) + ") AND r.starts_at < %(w)s"
 
 
-def _delta_branches(
-    event_column: str, period: Period, tz: ZoneInfo, mark: Watermark | None, params: dict[str, Any]
-) -> list[str]:
-    """The raw rows of the range not in any bucket: event time >= W, or ingested at or after I."""
-    lo, hi = period.bounds(tz)
-    params.update(range_lo=lo, range_hi=hi)
-    if mark is None:
-        return [f"{event_column} >= %(range_lo)s AND {event_column} < %(range_hi)s"]
-    params.update(w=mark.covered_until, i=mark.ingested_until)
-    branches = []
-    if hi > mark.covered_until:  # skipped when the range ends before the watermark
-        params["tail_lo"] = max(lo, mark.covered_until)
-        branches.append(f"{event_column} >= %(tail_lo)s AND {event_column} < %(range_hi)s")
-    if lo < mark.covered_until:
-        params["late_hi"] = min(hi, mark.covered_until)
-        branches.append(
-            f"{event_column} >= %(range_lo)s AND {event_column} < %(late_hi)s AND ingested_at >= %(i)s"
-        )
-    return branches
-
-
 def _fetch(sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -234,29 +183,17 @@ def _fetch(sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _raw_joins(by: Sequence[str], filters: Filters) -> str:
-    dims = set(by)
-    joins = ""
-    if dims & {"location", "region", "city", "device_type"} or filters.locations or filters.device_types or filters.regions:
-        joins += " JOIN fleet_device d ON d.id = s.device_id"
-    if dims & {"region", "city"} or filters.regions:
-        joins += " JOIN fleet_location l ON l.id = d.location_id"
-    if "category" in dims or filters.categories:
-        joins += " JOIN fleet_product p ON p.id = s.product_id"
-    return joins
-
-
 def sales_by_rollup(
     *, period: Period, tz: ZoneInfo, filters: Filters, by: Sequence[str], mark: Watermark | None,
     count_only: bool = False,
 ) -> list[dict[str, Any]] | None:
     """Like sales_by_raw, from buckets + live delta; None when no rollup family answers the question."""
-    for _ in range(3):
-        try:
-            return _sales_by_rollup(period=period, tz=tz, filters=filters, by=by, mark=mark, count_only=count_only)
-        except _VersionMoved:
-            mark = watermark(fresh=True)  # a job committed meanwhile: start again from its watermark
-    return None
+    if mark is None:
+        return None
+    return read_at_marks(
+        lambda at: _sales_by_rollup(period=period, tz=tz, filters=filters, by=by, mark=at, count_only=count_only),
+        mark=mark,
+    )
 
 
 @dataclass(frozen=True)
@@ -296,7 +233,7 @@ def _sales_sql(
     family = _sales_family(by, filters)
     if family is None or mark is None:
         return None
-    table, joins, dim_sql, kind = family
+    table, aliases, dim_sql, kind = family
     grains = _grains_for({d for d in by if d in TIME_DIMS})
     assert grains is not None
     if grains == ("hour",) and kind != "chain":
@@ -306,23 +243,18 @@ def _sales_sql(
 
     bucket_dims = [f"{_BUCKET_TIME[d] if d in TIME_DIMS else dim_sql[d]} AS {d}" for d in by]
     raw_dims = [f"{SALES_DIMENSIONS[d]} AS {d}" for d in by]
-    filter_sql, raw_filter_sql = [], []
-    for name, rollup_col, raw_col, values in (
-        ("locations", "d.location_id", "d.location_id", filters.locations),
-        ("devices", "r.device_id", "s.device_id", filters.devices),
-        ("device_types", "d.device_type_id", "d.device_type_id", filters.device_types),
-        ("categories", "p.category_id", "p.category_id", filters.categories),
-        ("regions", "l.region", "l.region", filters.regions),
-    ):
-        if values:
-            filter_sql.append(f" AND {rollup_col} = ANY(%({name})s)")
-            raw_filter_sql.append(f" AND {raw_col} = ANY(%({name})s)")
-            params[name] = list(values)
+    # Join the catalog only as far as the question needs: a join over every bucket row is most of the cost.
+    rollup_scope = filters.scope(aliases, need=_dim_aliases(by))
+    raw_scope = filters.scope(RAW_SALES, need=_dim_aliases(by))
+    if rollup_scope is None or raw_scope is None:
+        return None
+    joins, filter_sql = rollup_scope.joins, rollup_scope.where
+    params.update(rollup_scope.params, **raw_scope.params)
 
     columns = ", ".join([*bucket_dims, *(() if keys_only else ("r.revenue", "r.units", "r.transactions"))])
     where = _bucket_where(starts, grains, period, tz, mark, params)
     if grains == ("hour",) or where == "false":
-        bucket_rows = f"SELECT {columns} FROM {table} r {joins} WHERE {where}{''.join(filter_sql)}"
+        bucket_rows = f"SELECT {columns} FROM {table} r{joins} WHERE {where}{filter_sql}"
     else:
         # One index range per bucket start (an index-only scan each, no recheck of a long OR per row),
         # rather than one bitmap scan whose every row is tested against every start.
@@ -330,18 +262,19 @@ def _sales_sql(
         # every bucket of the grain).
         bucket_rows = " UNION ALL ".join(
             f"SELECT x.* FROM unnest(%(b_{grain})s::timestamptz[]) AS b(starts_at) CROSS JOIN LATERAL ("
-            f"SELECT {columns} FROM {table} r {joins}"
-            f" WHERE r.grain = '{grain}' AND r.starts_at = b.starts_at AND r.starts_at < %(w)s{''.join(filter_sql)}"
+            f"SELECT {columns} FROM {table} r{joins}"
+            f" WHERE r.grain = '{grain}' AND r.starts_at = b.starts_at AND r.starts_at < %(w)s{filter_sql}"
             " OFFSET 0) AS x"  # not pulled up into a join the planner may reorder
             for grain in ("month", "week", "day")
             if starts.get(grain)
         )
     bucket_params = dict(params)
-    branches = _delta_branches("s.sold_at", period, tz, mark, params)
+    lo, hi = period.bounds(tz)
+    branches = live_delta("s.sold_at", "s.ingested_at", lo=lo, hi=hi, mark=mark, params=params)
     delta_rows = [
         f"""SELECT {", ".join([*raw_dims, *(() if keys_only else ("s.amount", "s.quantity::bigint", "s.transactions::bigint"))])}
-            FROM fleet_sale s{_raw_joins(by, filters)}
-            WHERE {branch}{"".join(raw_filter_sql)}"""
+            FROM fleet_sale s{raw_scope.joins}
+            WHERE {branch}{raw_scope.where}"""
         for branch in branches
     ]
     return _SalesSql(list(by), bucket_rows, bucket_params, delta_rows, params, branches)
@@ -421,10 +354,13 @@ def sales_ranked_rollup(
     only the winners come back, not a row per device."""
     attributes = _ATTRIBUTES.get(by[0], {})
     late_join = all(dim in attributes for dim in by[1:])
-    for _ in range(3):
+    if mark is None or _sales_family(by[:1] if late_join else by, filters) is None:
+        return None
+
+    def read(at: Watermark | None) -> Ranking | None:
         # A device's location (a product's category) is joined to the summed groups, not to every bucket row.
-        q = _sales_sql(period=period, tz=tz, filters=filters, by=by[:1] if late_join else by, mark=mark)
-        if q is None or mark is None:
+        q = _sales_sql(period=period, tz=tz, filters=filters, by=by[:1] if late_join else by, mark=at)
+        if q is None or at is None:
             return None
         merged = q.merged()
         if late_join and len(by) > 1:
@@ -443,11 +379,7 @@ def sales_ranked_rollup(
             for i, dim in enumerate(by[1:], start=1)
         ]
         sql = f"WITH m AS MATERIALIZED ({merged}) " + " UNION ALL ".join(parts)
-        try:
-            rows = _answer(sql, {**q.params, "rank_limit": limit}, mark, q)
-        except _VersionMoved:
-            mark = watermark(fresh=True)  # a job committed meanwhile: start again from its watermark
-            continue
+        rows = _answer(sql, {**q.params, "rank_limit": limit}, at, q)
         top: dict[str, list[dict[str, Any]]] = {dim: [] for dim in by}
         groups = 0
         for part, key, revenue, units, transactions in rows:
@@ -458,7 +390,8 @@ def sales_ranked_rollup(
         for dim, ranked in top.items():  # UNION ALL does not keep each part's order
             ranked.sort(key=revenue_order(dim))
         return Ranking(groups=groups, top=top)
-    return None
+
+    return read_at_marks(read, mark=mark)
 
 
 def revenue_order(dim: str) -> Callable[[dict[str, Any]], tuple[Any, Any]]:
@@ -476,19 +409,18 @@ def _answer(sql: str, params: dict[str, Any], mark: Watermark, q: _SalesSql | No
     sale, a late one, a correction or a deletion makes a new key.
     """
     def key(fingerprint: str) -> str:
-        digest = hashlib.sha256(repr((sql, sorted(params.items()), fingerprint)).encode()).hexdigest()[:32]
-        return f"rollup-answer:{mark.version}:{digest}"
+        return BUCKETS.key(mark.version, digest_of=(sql, sorted(params.items()), fingerprint))
 
     if mark.version is None:
-        return _fetch_versioned(sql, params, mark)
-    hit = cache.get(key(_delta_fingerprint(q) if q is not None else ""))
+        return fetch_versioned(sql, params, mark)
+    hit = BUCKETS.get(key(_delta_fingerprint(q) if q is not None else ""))
     if hit is not None:
         return list(hit)
     # Stored under the fingerprint read in the same statement (one snapshot) as the answer itself.
     found = _fingerprint_sql(q) if q is not None else None
     extra = f"({found[0]})" if found else "''"
-    fingerprint, rows = _fetch_versioned(sql, {**params, **(found[1] if found else {})}, mark, extra=extra)
-    cache.set(key(str(fingerprint)), rows, BUCKET_CACHE_SECONDS)
+    fingerprint, rows = fetch_versioned(sql, {**params, **(found[1] if found else {})}, mark, extra=extra)
+    BUCKETS.set(key(str(fingerprint)), rows)
     return rows
 
 
@@ -510,7 +442,7 @@ def _delta_fingerprint(q: _SalesSql) -> str:
         return ""
     sql, params = found
     key = (sql, tuple(sorted(params.items())))
-    pinned = _pinned_fingerprints.get()
+    pinned = pinned_fingerprints()
     if pinned is not None and key in pinned:
         return pinned[key]
     with connection.cursor() as cursor:
@@ -519,36 +451,6 @@ def _delta_fingerprint(q: _SalesSql) -> str:
     if pinned is not None:
         pinned[key] = fingerprint
     return fingerprint
-
-
-@overload
-def _fetch_versioned(sql: str, params: dict[str, Any], mark: Watermark) -> list[tuple[Any, ...]]: ...
-
-
-@overload
-def _fetch_versioned(
-    sql: str, params: dict[str, Any], mark: Watermark, *, extra: str
-) -> tuple[Any, list[tuple[Any, ...]]]: ...
-
-
-def _fetch_versioned(
-    sql: str, params: dict[str, Any], mark: Watermark, *, extra: str | None = None
-) -> list[tuple[Any, ...]] | tuple[Any, list[tuple[Any, ...]]]:
-    """Rows of a statement that reads buckets, checked to belong to `mark`'s version (else _VersionMoved):
-    the buckets and the live delta from `mark`'s watermark then never overlap or leave a gap. `extra`: a
-    scalar SQL expression read in the same statement, returned first."""
-    version_sql = "SELECT (extract(epoch FROM updated_at) * 1000000)::bigint FROM analytics_rollupwatermark WHERE id = 1"
-    probe = f"({version_sql}) AS _version, {extra or 'NULL'} AS _extra"
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {probe}, b.* FROM ({sql}) AS b", params)
-        fetched = cursor.fetchall()
-        if not fetched:  # nothing to read them from: ask again; a job in between makes the version differ
-            cursor.execute(f"SELECT {probe}", params)
-        version, value = (fetched[0] if fetched else cursor.fetchone())[:2]
-    if version != mark.version:
-        raise _VersionMoved
-    rows = [row[2:] for row in fetched]
-    return rows if extra is None else (value, rows)
 
 
 _BOOKING_FAMILY_DIMS = {
@@ -572,33 +474,27 @@ def bookings_by_rollup(
     starts = decompose(period.start, period.end, grains)
     bucket_dims = [f"{_BUCKET_TIME[d] if d in TIME_DIMS else _BOOKING_FAMILY_DIMS[d]} AS {d}" for d in by]
     raw_dims = [f"{BOOKING_DIMENSIONS[d]} AS {d}" for d in by]
-    filter_sql, raw_filter_sql = [], []
-    for name, rollup_col, raw_col, values in (
-        ("locations", "res.location_id", "r.location_id", filters.locations),
-        ("regions", "l.region", "l.region", filters.regions),
-        ("resources", "r.resource_id", "b.resource_id", filters.resources),
-        ("resource_types", "res.resource_type", "r.resource_type", filters.resource_types),
-    ):
-        if values:
-            filter_sql.append(f" AND {rollup_col} = ANY(%({name})s)")
-            raw_filter_sql.append(f" AND {raw_col} = ANY(%({name})s)")
-            params[name] = list(values)
+    rollup_scope = filters.scope(BOOKING_ROLLUP, joined=("res", "l"))
+    raw_scope = filters.scope(RAW_BOOKINGS, joined=("r", "l"))
+    if rollup_scope is None or raw_scope is None:
+        return None
+    params.update(rollup_scope.params, **raw_scope.params)
     selects = [
         f"""SELECT {", ".join([*bucket_dims, "r.status", "r.bookings", "r.booked_seconds", "r.revenue"])}
             FROM analytics_bookingrollup r
             JOIN bookings_resource res ON res.id = r.resource_id
             JOIN fleet_location l ON l.id = res.location_id
-            WHERE {_bucket_where(starts, grains, period, tz, mark, params)}{"".join(filter_sql)}"""
+            WHERE {_bucket_where(starts, grains, period, tz, mark, params)}{rollup_scope.where}"""
     ]
-    for branch in _delta_branches("b.starts_at", period, tz, mark, params):
-        branch = branch.replace("ingested_at", "b.ingested_at")
+    lo, hi = period.bounds(tz)
+    for branch in live_delta("b.starts_at", "b.ingested_at", lo=lo, hi=hi, mark=mark, params=params):
         selects.append(
             f"""SELECT {", ".join([*raw_dims, "b.status", "1::bigint",
                                    "extract(epoch FROM b.ends_at - b.starts_at)", "b.amount"])}
             FROM bookings_booking b
             JOIN bookings_resource r ON r.id = b.resource_id
             JOIN fleet_location l ON l.id = r.location_id
-            WHERE {branch}{"".join(raw_filter_sql)}"""
+            WHERE {branch}{raw_scope.where}"""
         )
     names = "".join(f"{d}, " for d in by)
     group = f"GROUP BY {', '.join(str(i + 1) for i in range(len(by)))}" if by else ""

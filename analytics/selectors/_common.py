@@ -1,9 +1,7 @@
-"""Helpers the analytics selectors share: the fleet in scope, safe division, day lists."""
+"""Helpers the analytics selectors share: the fleet in scope, safe division, truncation."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -35,38 +33,20 @@ def money_ratio(numerator: Decimal, denominator: float | Decimal | int) -> Decim
 def devices_in_scope(*, filters: Filters, period: Period) -> QuerySet[Device]:
     """Devices the device-level filters select that could sell in `period` (installed by its end, not retired before its start)."""
     devices = Device.objects.select_related("location", "device_type")
-    if filters.devices:
-        devices = devices.filter(id__in=filters.devices)
-    if filters.locations:
-        devices = devices.filter(location_id__in=filters.locations)
-    if filters.device_types:
-        devices = devices.filter(device_type_id__in=filters.device_types)
-    if filters.regions:
-        devices = devices.filter(location__region__in=filters.regions)
-    if filters.resources or filters.resource_types:
-        # A venue filter selects no machines.
-        return devices.none()
-    return devices.filter(Q(installed_at__isnull=True) | Q(installed_at__lte=period.end)).filter(
+    # A venue filter selects no machines.
+    return devices.filter(filters.q_devices()).filter(Q(installed_at__isnull=True) | Q(installed_at__lte=period.end)).filter(
         Q(retired_at__isnull=True) | Q(retired_at__gte=period.start)
     )
 
 
 def sales_filters_apply(filters: Filters) -> bool:
     """Venue filters (resource, resource type) select no sales."""
-    return not (filters.resources or filters.resource_types)
+    return filters.selects_sales
 
 
 def bookings_filters_apply(filters: Filters) -> bool:
-    """Machine filters (device, device type, category) select no bookings."""
-    return not (filters.devices or filters.device_types or filters.categories)
-
-
-def day_list(period: Period) -> list[date]:
-    return list(period.dates())
-
-
-def by_key(rows: Iterable[dict[str, Any]], key: str) -> dict[Any, dict[str, Any]]:
-    return {row[key]: row for row in rows}
+    """Machine and product filters (device, device type, route, category, product) select no bookings."""
+    return filters.selects_bookings
 
 
 def truncate(items: list[Any], limit: int | None) -> list[Any]:

@@ -14,8 +14,8 @@ from analytics.filters import Filters
 from analytics.metrics.scoring import device_performance_scores, fleet_benchmarks
 from analytics.periods import Period
 from analytics.query import sales_by
-from analytics.query.extra import MONEY_SCALE, device_daily_revenue, device_top_products
-from analytics.query.rollup import same_watermark
+from analytics.query.device_sales import MONEY_SCALE, device_daily_revenue, device_top_products
+from analytics.query.marks import same_watermark
 from analytics.selectors._common import ZERO, devices_in_scope, money_ratio, sales_filters_apply, truncate
 from fleet.models import Device
 
@@ -29,7 +29,7 @@ def asset_sales(
 
     `daily_series=True` adds each device's revenue for every day of the range (the daily trend itself,
     not only its slope). `top_products=False` skips the per-device best sellers, the one part no rollup answers (raw
-    rows: the part before the rollup marks cached and advanced with them, see analytics.query.extra); with a
+    rows: the part before the rollup marks cached and advanced with them, see analytics.query.stable_parts); with a
     `limit`, only the page's devices are read.
     """
     with same_watermark():  # every figure from one rollup watermark, read once
@@ -47,7 +47,7 @@ def _asset_sales(
     # (device, day offset, revenue in 1/10,000) as arrays: 60,000 rows at 2,000 devices × 30 days, no dicts.
     daily = device_daily_revenue(period=period, filters=filters) if has_sales else None
 
-    if filters.categories:
+    if filters.narrows_products:
         # "Devices selling this category": a category narrows the fleet to the machines that sold it.
         devices = [device for device in devices if device["id"] in totals]
     # A device with sales but outside the scope list (e.g. retired since) still belongs in the answer.

@@ -21,7 +21,7 @@ from analytics.metrics.customers import (
     rfm_segments,
 )
 from analytics.periods import Period
-from analytics.query.extra import customer_active_months, customer_history
+from analytics.query.histories import customer_active_months, customer_history
 from analytics.selectors._common import ZERO, money_ratio, truncate
 
 SEGMENTS = (SEGMENT_CHAMPIONS, SEGMENT_LOYAL, SEGMENT_NEW, SEGMENT_AT_RISK, SEGMENT_HIBERNATING)

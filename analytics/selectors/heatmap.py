@@ -10,7 +10,7 @@ from typing import Any
 from analytics.filters import Filters
 from analytics.periods import Period
 from analytics.query import bookings_by, sales_by
-from analytics.query.extra import booked_minutes_by_weekday_hour
+from analytics.query.occupancy import booked_minutes_by_weekday_hour
 from analytics.selectors._common import bookings_filters_apply, money_quantize, ratio, sales_filters_apply
 from bookings.models import OpeningHours
 
@@ -20,15 +20,7 @@ HEATMAP_METRICS = (*SALES_METRICS, "bookings", "utilization")
 
 def _open_minutes_by_cell(*, period: Period, filters: Filters) -> dict[tuple[int, int], float]:
     """Open minutes of the resources in scope per (ISO weekday, local hour), summed over the days of `period`."""
-    hours = OpeningHours.objects.all()
-    if filters.resources:
-        hours = hours.filter(resource_id__in=filters.resources)
-    if filters.resource_types:
-        hours = hours.filter(resource__resource_type__in=filters.resource_types)
-    if filters.locations:
-        hours = hours.filter(resource__location_id__in=filters.locations)
-    if filters.regions:
-        hours = hours.filter(resource__location__region__in=filters.regions)
+    hours = OpeningHours.objects.filter(filters.q_resources(prefix="resource__"))
     days_per_weekday = Counter(day.isoweekday() for day in period.dates())
     cells: dict[tuple[int, int], float] = {}
     anchor = datetime(2000, 1, 3)  # any Monday: only wall-clock minutes are counted here

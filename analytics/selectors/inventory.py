@@ -12,7 +12,7 @@ from django.utils import timezone
 from analytics.filters import Filters
 from analytics.periods import Period
 from analytics.query import local_today, sales_by
-from analytics.query.extra import slot_stock_since_fill
+from analytics.query.stock_and_visits import slot_stock_since_fill
 from analytics.selectors._common import ratio, sales_filters_apply, truncate
 from routes.models import Route, RouteRun
 

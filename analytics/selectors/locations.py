@@ -29,22 +29,14 @@ def location_performance(*, period: Period, filters: Filters, limit: int | None 
     revenue = sales revenue + booking revenue; percentile = percentile rank of revenue among the
     locations listed (0–100, ties share); revenue_per_device = sales revenue / devices.
     """
-    locations = Location.objects.all()
-    if filters.locations:
-        locations = locations.filter(id__in=filters.locations)
-    if filters.regions:
-        locations = locations.filter(region__in=filters.regions)
-    device_level = bool(filters.devices or filters.device_types)
-    if device_level:
+    locations = Location.objects.filter(filters.q_locations())
+    kinds = filters.kinds()
+    if "machine" in kinds:
         locations = locations.filter(devices__in=devices_in_scope(filters=filters, period=period)).distinct()
-    if filters.resources or filters.resource_types:
+    if "venue" in kinds:
         from bookings.models import Resource
 
-        resources = Resource.objects.all()
-        if filters.resources:
-            resources = resources.filter(id__in=filters.resources)
-        if filters.resource_types:
-            resources = resources.filter(resource_type__in=filters.resource_types)
+        resources = Resource.objects.filter(filters.q_resources())
         locations = locations.filter(resources__in=resources).distinct()
     location_rows = list(
         locations.values("id", "code", "name", "city", "region", "country", "latitude", "longitude", "venue_type")
@@ -65,8 +57,8 @@ def location_performance(*, period: Period, filters: Filters, limit: int | None 
     for location_id in devices_in_scope(filters=filters, period=period).values_list("location_id", flat=True):
         device_counts[location_id] += 1
 
-    if filters.categories:
-        # A category narrows the map to the locations that sold it.
+    if filters.narrows_products:
+        # A category or product narrows the map to the locations that sold it.
         location_rows = [location for location in location_rows if location["id"] in sales]
     rows: list[dict[str, Any]] = []
     for location in location_rows:

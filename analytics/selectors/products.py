@@ -14,8 +14,9 @@ from analytics.filters import Filters
 from analytics.metrics.products import abc_classification, product_affinity, slow_movers, top_movers
 from analytics.periods import Period
 from analytics.query import current_chain, sales_by
-from analytics.query.extra import basket_items, product_last_sale_dates, slot_revenue
-from analytics.query.rollup import same_watermark
+from analytics.query.device_sales import slot_revenue
+from analytics.query.histories import basket_items, product_last_sale_dates
+from analytics.query.marks import same_watermark
 from analytics.selectors._common import ZERO, devices_in_scope, money_ratio, ratio, sales_filters_apply, truncate
 from fleet.models import PlanogramSlot, Product
 
@@ -30,8 +31,7 @@ def _stocking(*, period: Period, filters: Filters, at_end_only: bool = False) ->
     chain = current_chain()
     starts_at, ends_at = period.bounds(chain.tz)
     slots = PlanogramSlot.objects.filter(device__in=devices_in_scope(filters=filters, period=period))
-    if filters.categories:
-        slots = slots.filter(product__category_id__in=filters.categories)
+    slots = slots.filter(filters.q_products(prefix="product__"))
     if at_end_only:
         slots = slots.filter(valid_from__lt=ends_at).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=ends_at))
     else:

@@ -12,7 +12,7 @@ from django.db.models import Count, Q, Sum
 
 from analytics.filters import Filters
 from analytics.periods import Period
-from analytics.query.extra import visit_serviced_revenue
+from analytics.query.stock_and_visits import visit_serviced_revenue
 from analytics.selectors._common import ZERO, devices_in_scope, ratio, truncate
 from routes.models import RouteRun, ServiceVisit
 
@@ -30,7 +30,7 @@ def route_efficiency(*, period: Period, filters: Filters, routes: Sequence[int] 
     )
     if routes:
         runs = runs.filter(route_id__in=routes)
-    if filters.devices or filters.locations or filters.device_types or filters.regions or filters.resources or filters.resource_types:
+    if filters.narrows_machines:
         runs = runs.filter(route__stops__device__in=devices_in_scope(filters=filters, period=period)).distinct()
     runs = runs.annotate(
         route_stops=Count("route__stops", distinct=True),

@@ -37,15 +37,7 @@ def utilization(*, period: Period, filters: Filters, limit: int | None = None) -
     bookings / open minutes in the range (0 when the resource never opens).
     """
     applies = bookings_filters_apply(filters)
-    resources = Resource.objects.select_related("location")
-    if filters.resources:
-        resources = resources.filter(id__in=filters.resources)
-    if filters.resource_types:
-        resources = resources.filter(resource_type__in=filters.resource_types)
-    if filters.locations:
-        resources = resources.filter(location_id__in=filters.locations)
-    if filters.regions:
-        resources = resources.filter(location__region__in=filters.regions)
+    resources = Resource.objects.select_related("location").filter(filters.q_resources())
     resource_rows = list(resources.values("id", "code", "name", "resource_type", "location__name")) if applies else []
     per_resource = {row["resource"]: row for row in bookings_by(period=period, filters=filters, by=["resource"])} if applies else {}
     opened = open_minutes(period=period, filters=filters) if applies else {}

@@ -1,16 +1,19 @@
 """Production settings: every secret and address must come from the environment."""
 
+import os
+
 from django.core.exceptions import ImproperlyConfigured
 
-from cvd.settings.base import *  # noqa: F403
-from cvd.settings.base import env
-
+# Checked before the base settings load: without DATABASE_URL / REDIS_URL they would start the embedded servers.
 _REQUIRED = ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS", "EMAIL_URL", "DEFAULT_FROM_EMAIL"]
-_missing = [name for name in _REQUIRED if not env.str(name, default="")]
+_missing = [name for name in _REQUIRED if not os.environ.get(name, "").strip()]
 if _missing:
     raise ImproperlyConfigured(
         "Production settings need these environment variables: " + ", ".join(_missing)
     )
+
+from cvd.settings.base import *  # noqa: E402, F403
+from cvd.settings.base import DATABASES, env  # noqa: E402
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")
@@ -27,7 +30,8 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-CONN_MAX_AGE = 60
+# A per-database setting (a top-level CONN_MAX_AGE does nothing): persistent connections in production.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # Weak passwords (the demo's, any set before the validators) never sign in, from any address.
 CVD_WEAK_PASSWORDS_FROM_LOOPBACK = False
 CVD_LINK_SCHEME = env.str("CVD_LINK_SCHEME", default="https")

@@ -22,7 +22,7 @@ from analytics.metrics.scoring import device_performance_scores
 from analytics.models import DirtyRange
 from analytics.periods import Period
 from analytics.query import current_chain, local_today, sales_by
-from analytics.query.extra import MONEY_SCALE, device_daily_revenue, device_top_products, slot_revenue
+from analytics.query.device_sales import MONEY_SCALE, device_daily_revenue, device_top_products, slot_revenue
 from analytics.rollups.services import rollup_hourly
 from analytics.selectors.assets import asset_sales
 from fleet.models import Product, Sale

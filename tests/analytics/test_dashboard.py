@@ -79,12 +79,15 @@ def test_dashboard_numbers(chain_a: Any, rolled_up: bool) -> None:
     revenue = Decimal("10.125") + Decimal("3.3333") + Decimal("5.00") + Decimal("7.50") + Decimal("1.0417")  # 26.9999... 27.0000
     assert revenue == Decimal("27.0000")
     kpis = body["kpis"]
-    assert kpis["revenue"] == "27.00"
+    # A chain with bookings: revenue = sales revenue + booking revenue (paid 20 + no-show 20; cancelled left out).
+    assert kpis["sales_revenue"] == "27.00" and kpis["booking_revenue"] == "40.00"
+    assert kpis["revenue"] == "67.00"
     assert kpis["units"] == 2 + 1 + 2 + 3 + 1
     assert kpis["transactions"] == 1 + 1 + 2 + 1 + 1
     assert kpis["avg_transaction_value"] == "4.50"  # 27 / 6
     assert kpis["active_devices"] == 3
-    assert kpis["revenue_run_rate"] == "27.00"  # the whole month elapsed: 27 / 31 × 31
+    assert kpis["revenue_run_rate"] == "67.00"  # the whole month elapsed: 67 / 31 × 31
+    assert kpis["nps"] is None  # no responses
     assert kpis["bookings"] == 3
     assert kpis["no_show_rate"] == pytest.approx(0.5)  # 1 no-show of 2 not cancelled
     assert kpis["utilization"] == pytest.approx(150 / (31 * 600))  # paid 60 + no-show 90 of 10 h a day
@@ -93,7 +96,8 @@ def test_dashboard_numbers(chain_a: Any, rolled_up: bool) -> None:
     assert previous["revenue"] == "12.00" and previous["transactions"] == 2 and previous["active_devices"] == 2
     assert previous["revenue_run_rate"] == "8.00"  # February month to date (28 days): 8 / 28 × 28
     assert previous["bookings"] == 0 and previous["no_show_rate"] == 0 and previous["utilization"] == 0
-    assert body["change_pct"]["revenue"] == 125.0  # (27 − 12) / 12
+    assert body["change_pct"]["revenue"] == 458.33  # (67 − 12) / 12
+    assert body["change_pct"]["sales_revenue"] == 125.0  # (27 − 12) / 12
     assert body["change_pct"]["active_devices"] == 50.0
     assert body["change_pct"]["bookings"] is None  # previous is 0
     series = body["series"]
@@ -141,3 +145,93 @@ def test_dashboard_rejects_bad_parameters_and_callers(chain_a: Any) -> None:
     assert client.get(URL, {"start": "2020-01-01", "end": "2026-01-01"}).status_code == 400
     assert client.get(URL, {"location": "abc"}).status_code == 400
     assert chain_a.client().get(URL).status_code == 401
+
+
+# --- revenue run rate: today's elapsed local time counts as a fraction of a day ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("end", "now", "expected"),
+    [
+        # A range that ended before today: whole days, 1st .. end.
+        ("2026-03-15", "2026-04-02T10:00:00+02:00", Decimal(15)),
+        # The 1st of a month at 06:00 local: a quarter of a day has elapsed, nothing before it.
+        ("2026-04-01", "2026-04-01T06:00:00+02:00", Decimal("0.25")),
+        # 29 March 2026, 23 hours long in Stockholm: at 12:00 local (+02:00) 11 real hours have passed since midnight.
+        ("2026-03-29", "2026-03-29T12:00:00+02:00", Decimal(28) + Decimal(11) / Decimal(23)),
+        # 25 October 2026, 25 hours long: at 12:00 local (+01:00) 13 hours have passed.
+        ("2026-10-25", "2026-10-25T12:00:00+01:00", Decimal(24) + Decimal(13) / Decimal(25)),
+        # A range ending in the future counts up to now.
+        ("2026-04-30", "2026-04-10T18:00:00+02:00", Decimal(9) + Decimal(18) / Decimal(24)),
+    ],
+)
+def test_elapsed_days_of_the_run_rate(end: str, now: str, expected: Decimal) -> None:
+    from datetime import date
+
+    from analytics.dashboard import elapsed_days
+
+    got = elapsed_days(end=date.fromisoformat(end), now=datetime.fromisoformat(now), tz=STOCKHOLM)
+    assert got == expected
+
+
+def _freeze(monkeypatch: pytest.MonkeyPatch, instant: str) -> None:
+    frozen = datetime.fromisoformat(instant)
+    monkeypatch.setattr(timezone, "now", lambda: frozen)
+
+
+def test_run_rate_on_the_first_of_a_month_counts_a_fraction_of_today(chain_a: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    long_ago = datetime(2025, 1, 1, tzinfo=STOCKHOLM)
+    with schema_context(chain_a.schema):
+        world = _world()
+        _sale(world["d1"], world["cola"], at("2026-04-01T01:00:00"), "10.00", ingested_at=long_ago)
+        _sale(world["d2"], world["cola"], at("2026-04-01T05:00:00"), "5.00", ingested_at=long_ago)
+        court = Resource.objects.get(code="C1")
+        Booking.objects.create(
+            external_id="b-apr", resource=court, status="paid", starts_at=at("2026-04-01T04:00:00"),
+            ends_at=at("2026-04-01T05:00:00"), amount=Decimal("30.00"), ingested_at=long_ago,
+        )
+    _freeze(monkeypatch, "2026-04-01T06:00:00+02:00")
+    body = chain_a.client("viewer").get(URL).json()
+    assert (body["start"], body["end"]) == ("2026-03-03", "2026-04-01")
+    # April so far: sales 10 + 5 (the 99.00 at 00:00 of the world too) and the booking 30, over a quarter of a day.
+    mtd = Decimal("10.00") + Decimal("5.00") + Decimal("99.00") + Decimal("30.00")
+    assert body["kpis"]["revenue_run_rate"] == str((mtd / Decimal("0.25") * 30).quantize(Decimal("0.01")))  # 17280.00
+    assert body["kpis"]["revenue_run_rate"] == "17280.00"
+
+
+def test_run_rate_on_a_dst_day(chain_a: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    with schema_context(chain_a.schema):
+        _world()
+    _freeze(monkeypatch, "2026-03-29T12:00:00+02:00")
+    body = chain_a.client("viewer").get(URL, {"start": "2026-03-01", "end": "2026-03-29"}).json()
+    # Sales 1..29 March: 10.125 + 3.3333 + 5.00 = 18.4583; bookings 10 and 11 March (paid, no-show): 40.
+    # Elapsed: 28 days + 11 of today's 23 hours; × 31 days.
+    mtd = Decimal("10.125") + Decimal("3.3333") + Decimal("5.00") + Decimal("40.00")
+    expected = mtd / (Decimal(28) + Decimal(11) / Decimal(23)) * 31
+    assert body["kpis"]["revenue_run_rate"] == str(expected.quantize(Decimal("0.01")))
+    assert body["kpis"]["revenue_run_rate"] == "63.63"
+
+
+def test_nps_of_the_responses_in_range(chain_a: Any) -> None:
+    from bookings.models import NpsResponse
+
+    with schema_context(chain_a.schema):
+        world = _world()
+        for location, score, when in [
+            ("north", 10, "2026-03-01T00:00:00"), ("north", 9, "2026-03-05T12:00:00"), ("north", 6, "2026-03-06T12:00:00"),
+            ("south", 8, "2026-03-07T12:00:00"), ("south", 7, "2026-03-08T12:00:00"), ("south", 0, "2026-03-09T12:00:00"),
+            ("south", 10, "2026-03-31T23:59:59"),
+            ("south", 0, "2026-04-01T00:00:00"),  # outside the range
+        ]:
+            NpsResponse.objects.create(location=world[location], score=score, responded_at=at(when))
+    client = chain_a.client("viewer")
+    body = client.get(URL, {"start": "2026-03-01", "end": "2026-03-31"}).json()
+    # 7 responses: promoters 10, 9, 10 (3); detractors 6, 0 (2): (3 − 2) / 7 × 100.
+    assert body["kpis"]["nps"] == pytest.approx(100 / 7)
+    assert body["previous"]["nps"] is None and body["change_pct"]["nps"] is None
+    north = client.get(URL, {"start": "2026-03-01", "end": "2026-03-31", "location": world["north"].id}).json()
+    assert north["kpis"]["nps"] == pytest.approx(100 / 3)  # 10, 9 promoters; 6 a detractor
+    south = client.get(URL, {"start": "2026-03-01", "end": "2026-03-31", "region": "South"}).json()
+    assert south["kpis"]["nps"] == 0.0  # 8, 7 passive; 0 a detractor, 10 a promoter: (1 − 1) / 4
+    device = client.get(URL, {"start": "2026-03-01", "end": "2026-03-31", "device": world["d1"].id}).json()
+    assert device["kpis"]["nps"] is None  # a machine filter selects no venue answers

@@ -1,9 +1,11 @@
 """The report registry: every analytics report declared once, for the API, the pages, exports, schedules and alerts.
 
 A `Report` names its parameters (a serializer: the same validation and 400 field errors everywhere), its
-selector (`compute`), its main list (`rows`, the list a table, a CSV or an XLSX holds) and that list's
-columns with their types. Every surface calls `Report.run()` with the same parameters, so a figure on a
-page, in the API and in a file is the same number by construction::
+selector (`compute`), its typed answer (`answer`, a TypedDict of analytics.reports.rows), its main list
+(`rows`, the list a table, a CSV or an XLSX holds) and that list's columns with their types and labels, taken
+from the row's declaration. The OpenAPI response schema (`response`) is generated from the same declaration.
+Every surface calls `Report.run()` with the same parameters, so a figure on a page, in the API and in a file
+is the same number by construction::
 
     report = get_report("asset-sales")
     result = report.run({"start": "2026-10-01", "end": "2026-10-31", "location": ["STO-CEN"]})
@@ -19,13 +21,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any
 
 from rest_framework import serializers
 
 from analytics import serializers as api
 from analytics.dashboard import dashboard
 from analytics.params import DEFAULT_LIMIT, AnalyticsParams, params_from_validated
+from analytics.reports import rows as shapes
+from analytics.reports.fields import Column, ColumnKind, columns_of, list_row, serializer_for
 from analytics.selectors.anomalies import anomalies
 from analytics.selectors.assets import asset_sales
 from analytics.selectors.conversion import conversion
@@ -39,15 +43,9 @@ from analytics.selectors.routes import route_efficiency
 from analytics.selectors.trends import trends
 from analytics.selectors.venues import utilization
 
-ColumnKind = Literal["money", "integer", "number", "rate", "percent", "date", "datetime", "text", "boolean"]
+__all__ = ["REPORTS", "Column", "ColumnKind", "Report", "UnknownReport", "get_report"]
+
 Compute = Callable[[AnalyticsParams, Mapping[str, Any]], dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: str
-    kind: ColumnKind
 
 
 class UnknownReport(LookupError):
@@ -61,9 +59,22 @@ class Report:
     params: type[serializers.Serializer]
     compute: Compute
     rows: str  # the key of the main list in the answer
-    response: type[serializers.Serializer] | None = None  # the documented answer (OpenAPI)
+    answer: type  # the TypedDict of the answer (analytics.reports.rows)
     kpis: str | None = None  # the key of a KPI mapping, for reports that have a KPI strip
     column_overrides: tuple[Column, ...] = field(default=())
+
+    @property
+    def response(self) -> type[serializers.Serializer]:
+        """The documented answer (OpenAPI), generated from `answer`."""
+        return serializer_for(self.answer)
+
+    @property
+    def row(self) -> type:
+        """The TypedDict of one row of the main list."""
+        row = list_row(self.answer, self.rows)
+        if row is None:
+            raise TypeError(f"{self.name}: {self.answer.__name__}.{self.rows} is not a list of rows")
+        return row
 
     def validate(self, data: Any, *, today: date | None = None) -> tuple[AnalyticsParams, dict[str, Any]]:
         """Parameters from a query string or JSON body; a bad value raises ValidationError (a 400 with field errors)."""
@@ -85,45 +96,8 @@ class Report:
 
     @cached_property
     def columns(self) -> tuple[Column, ...]:
-        """The main list's flat columns in answer order (nested lists and objects are left to the JSON answer)."""
-        if self.column_overrides:
-            return self.column_overrides
-        row_serializer = _row_serializer(self.response, self.rows) if self.response else None
-        if row_serializer is None:
-            return ()
-        return tuple(
-            Column(key=name, label=name.replace("_", " ").capitalize(), kind=kind)
-            for name, item in row_serializer.fields.items()
-            if (kind := _kind(item)) is not None
-        )
-
-
-def _row_serializer(response: type[serializers.Serializer], rows: str) -> serializers.Serializer | None:
-    list_field = response().fields.get(rows)
-    child = getattr(list_field, "child", None)
-    return child if isinstance(child, serializers.Serializer) else None
-
-
-def _kind(item: serializers.Field) -> ColumnKind | None:
-    if isinstance(item, (serializers.Serializer, serializers.ListField, serializers.ListSerializer)):
-        return None
-    if isinstance(item, serializers.DecimalField):
-        return "money"
-    if isinstance(item, serializers.BooleanField):
-        return "boolean"
-    if isinstance(item, serializers.IntegerField):
-        return "integer"
-    if isinstance(item, serializers.FloatField):
-        if item.max_value == 1:
-            return "rate"
-        if item.max_value == 100:
-            return "percent"
-        return "number"
-    if isinstance(item, serializers.DateTimeField):
-        return "datetime"
-    if isinstance(item, serializers.DateField):
-        return "date"
-    return "text"
+        """The main list's flat columns in declaration order (nested lists and objects are left to the JSON answer)."""
+        return self.column_overrides or columns_of(self.row)
 
 
 def _asset_sales(params: AnalyticsParams, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -151,77 +125,72 @@ def _inventory(params: AnalyticsParams, values: Mapping[str, Any]) -> dict[str, 
     return inventory(filters=params.filters, route=route, limit=params.limit)
 
 
-_DASHBOARD_SERIES = (
-    Column("date", "Date", "date"), Column("revenue", "Revenue", "money"),
-    Column("units", "Units", "integer"), Column("transactions", "Transactions", "integer"),
-)
-
 REPORTS: dict[str, Report] = {
     report.name: report
     for report in (
         Report(
             name="dashboard", title="Executive dashboard", params=api.ApiParamsSerializer, rows="series", kpis="kpis",
+            answer=shapes.DashboardAnswer,
             compute=lambda p, v: dashboard(period=p.period, filters=p.filters, limit=p.limit_or(DEFAULT_LIMIT)),
-            column_overrides=_DASHBOARD_SERIES,
         ),
         Report(
             name="asset-sales", title="Asset sales", params=api.AssetSalesParamsSerializer, rows="devices",
-            response=api.AssetSalesSerializer, kpis="fleet_summary", compute=_asset_sales,
+            answer=shapes.AssetSalesAnswer, kpis="fleet_summary", compute=_asset_sales,
         ),
         Report(
             name="product-sales", title="Product performance", params=api.ProductSalesParamsSerializer,
-            rows="products", response=api.ProductSalesSerializer, compute=_product_sales,
+            rows="products", answer=shapes.ProductSalesAnswer, compute=_product_sales,
         ),
         Report(
             name="revenue", title="Revenue by group", params=api.RevenueParamsSerializer, rows="groups",
-            response=api.RevenueSerializer, kpis="total",
+            answer=shapes.RevenueAnswer, kpis="total",
             compute=lambda p, v: revenue_by(period=p.period, filters=p.filters, group_by=v["group_by"], limit=p.limit),
         ),
         Report(
             name="locations", title="Locations", params=api.ApiParamsSerializer, rows="locations",
-            response=api.LocationsSerializer,
+            answer=shapes.LocationsAnswer,
             compute=lambda p, v: location_performance(period=p.period, filters=p.filters, limit=p.limit),
         ),
         Report(
             name="heatmap", title="Weekday × hour heatmap", params=api.HeatmapParamsSerializer, rows="cells",
-            response=api.HeatmapSerializer,
+            answer=shapes.HeatmapAnswer,
             compute=lambda p, v: heatmap(period=p.period, filters=p.filters, metric=v["metric"]),
         ),
         Report(
             name="utilization", title="Venue utilization", params=api.ApiParamsSerializer, rows="resources",
-            response=api.UtilizationSerializer, kpis="total",
+            answer=shapes.UtilizationAnswer, kpis="total",
             compute=lambda p, v: utilization(period=p.period, filters=p.filters, limit=p.limit),
         ),
         Report(
             name="conversion", title="Booking funnel", params=api.ApiParamsSerializer, rows="steps",
-            response=api.ConversionSerializer,
+            answer=shapes.ConversionAnswer,
             compute=lambda p, v: conversion(period=p.period, filters=p.filters),
         ),
         Report(
             name="customers", title="Customers", params=api.ApiParamsSerializer, rows="rfm",
-            response=api.CustomersSerializer,
+            answer=shapes.CustomersAnswer,
             compute=lambda p, v: customer_analytics(period=p.period, filters=p.filters, limit=p.limit),
         ),
         Report(
             name="routes", title="Routes and drivers", params=api.RouteParamsSerializer, rows="runs",
-            response=api.RoutesSerializer, kpis="total",
+            answer=shapes.RoutesAnswer, kpis="total",
             compute=lambda p, v: route_efficiency(
                 period=p.period, filters=p.filters, routes=tuple(v.get("route") or ()), limit=p.limit
             ),
         ),
         Report(
             name="trends", title="Trends and forecast", params=api.TrendParamsSerializer, rows="series",
-            response=api.TrendsSerializer,
+            answer=shapes.TrendsAnswer,
             compute=lambda p, v: trends(period=p.period, filters=p.filters, metric=v["metric"]),
         ),
         Report(
             name="anomalies", title="Anomalies", params=api.ApiParamsSerializer, rows="anomalies",
-            response=api.AnomaliesSerializer,
+            answer=shapes.AnomaliesAnswer,
             compute=lambda p, v: anomalies(period=p.period, filters=p.filters, limit=p.limit),
         ),
         Report(
             name="inventory", title="Inventory", params=api.InventoryParamsSerializer, rows="slots",
-            response=api.InventorySerializer, kpis="risk_summary", compute=_inventory,
+            answer=shapes.InventoryAnswer, kpis="risk_summary", compute=_inventory,
         ),
     )
 }
