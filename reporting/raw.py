@@ -14,9 +14,9 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from analytics.filters import Filters
+from analytics.filters import RAW_SALES, Filters
 from analytics.periods import Period
-from analytics.query.raw import booking_filter_clauses, sales_filter_clauses
+from analytics.query.raw import booking_scope
 from analytics.reports import Column
 from reporting.safe import neutralise_sql
 
@@ -63,13 +63,13 @@ class RawReport:
     instant: str  # the timestamp the range applies to
     order: str
 
-    def where(self, filters: Filters) -> tuple[list[str], dict[str, Any]]:
+    def where(self, filters: Filters) -> tuple[str, dict[str, Any]]:
+        """` AND …` conditions of the filters over `source` (whose joins it already has) and their parameters."""
         raise NotImplementedError
 
     def sql(self, filters: Filters, *, csv_lines: bool = False) -> tuple[str, dict[str, Any]]:
         """The rows' query: one column per field, or (`csv_lines`) each row as one finished CSV line."""
-        clauses, params = self.where(filters)
-        where = "".join(f" AND {clause}" for clause in clauses)
+        where, params = self.where(filters)
         if csv_lines:
             parts = []
             for kind, expression in self.fields:
@@ -134,19 +134,16 @@ def _zone(tz: str) -> Any:
 
 
 class SalesRows(RawReport):
-    def where(self, filters: Filters) -> tuple[list[str], dict[str, Any]]:
-        clauses, params = sales_filter_clauses(filters)
-        if filters.resources or filters.resource_types:
-            clauses.append("FALSE")  # a venue filter selects no sales
-        return clauses, params
+    def where(self, filters: Filters) -> tuple[str, dict[str, Any]]:
+        scope = filters.scope(RAW_SALES, joined=("d", "l", "p"))  # a venue filter selects no sales
+        assert scope is not None
+        return scope.where, dict(scope.params)
 
 
 class BookingRows(RawReport):
-    def where(self, filters: Filters) -> tuple[list[str], dict[str, Any]]:
-        clauses, params = booking_filter_clauses(filters)
-        if filters.devices or filters.device_types or filters.categories:
-            clauses.append("FALSE")  # a device-level filter selects no bookings
-        return clauses, params
+    def where(self, filters: Filters) -> tuple[str, dict[str, Any]]:
+        scope = booking_scope(filters)  # a machine or product filter selects no bookings
+        return scope.where, dict(scope.params)
 
 
 def _text(key: str) -> Column:
