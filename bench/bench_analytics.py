@@ -79,20 +79,15 @@ def _hourly(rollup_hourly: Callable[[], Any]) -> None:
 
 
 def _viewer_client(chain: Any) -> Client:
-    from rest_framework.authtoken.models import Token
-
     from chains.services import chain_user_create
 
-    username = f"{chain.schema_name}-bench-viewer"
-    with schema_context(chain.schema_name):
-        token = Token.objects.filter(user__username=username).first()
-    if token is None:
-        chain_user_create(chain=chain, username=username, email=f"bench@{chain.schema_name}.localhost",
-                          role="viewer", password=None, with_token=True)
-        with schema_context(chain.schema_name):
-            token = Token.objects.get(user__username=username)
+    # Tokens are stored as digests: only a freshly issued one shows its key (it replaces the user's previous one).
+    created = chain_user_create(chain=chain, username=f"{chain.schema_name}-bench-viewer",
+                                email=f"bench@{chain.schema_name}.localhost", role="viewer", password=None, with_token=True)
+    assert created.token is not None
+    connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' backend
     domain = chain.domains.filter(is_primary=True).first() or chain.domains.first()
-    return Client(HTTP_HOST=domain.domain, HTTP_AUTHORIZATION=f"Token {token.key}")
+    return Client(HTTP_HOST=domain.domain, HTTP_AUTHORIZATION=f"Token {created.token}")
 
 
 def _median_ms(call: Callable[[], Any], before: Callable[[], Any] | None = None) -> tuple[float, list[float], Any]:
