@@ -19,6 +19,7 @@ from django_tenants.utils import get_public_schema_name, schema_context
 
 from analytics.periods import local_midnight
 from analytics.rollups import services
+from analytics.signals import rollup_hourly_finished
 from chains.tenancy import TenantLost, require_chain
 from cvd.celery import app
 
@@ -42,8 +43,11 @@ def _in_chain() -> str:
 
 @app.task(name="analytics.rollup_hourly", **CHAIN_TASK)
 def rollup_hourly_task() -> dict[str, Any]:
-    _in_chain()
-    return services.rollup_hourly().as_dict()
+    schema = _in_chain()
+    result = services.rollup_hourly().as_dict()
+    # Whatever reads fresh buckets after each hourly run (alert evaluation) hooks in here.
+    rollup_hourly_finished.send(sender=rollup_hourly_task, schema=schema)
+    return result
 
 
 @app.task(name="analytics.rollup_daily_close", **CHAIN_TASK)

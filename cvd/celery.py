@@ -18,8 +18,9 @@ app.autodiscover_tasks()
 def _beat_schedule(sender: CeleryApp, **kwargs: object) -> None:
     from analytics.schedule import BEAT_SCHEDULE
     from fleet.schedule import BEAT_SCHEDULE as FLEET_SCHEDULE
+    from reporting.alerts.schedule import BEAT_SCHEDULE as ALERTS_SCHEDULE
     from reporting.schedule import BEAT_SCHEDULE as REPORTING_SCHEDULE
 
     sender.conf.beat_schedule = {
-        **BEAT_SCHEDULE, **FLEET_SCHEDULE, **REPORTING_SCHEDULE, **(sender.conf.beat_schedule or {})
+        **BEAT_SCHEDULE, **FLEET_SCHEDULE, **REPORTING_SCHEDULE, **ALERTS_SCHEDULE, **(sender.conf.beat_schedule or {})
     }

@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/analytics/export/", ExportApi.as_view(), name="analytics-export"),
     path("api/analytics/", include("analytics.urls")),
     path("api/reporting/", include("reporting.urls")),
+    path("api/reporting/", include("reporting.alerts.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file, so the page runs under the CSP's
     # script-src 'self'; only its one inline <style> block needs 'unsafe-inline' styles, on this page alone.

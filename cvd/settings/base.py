@@ -68,6 +68,7 @@ TENANT_APPS = [
     "bookings",
     "analytics",
     "reporting",
+    "reporting.alerts",
     # No tables: the demo chains' data and `bootstrap`/`seed_demo`, built on every domain app above.
     "demo",
 ]

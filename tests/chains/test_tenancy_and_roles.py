@@ -11,8 +11,8 @@ from tests.conftest import ChainFixture
 
 EXPECTED_CAPABILITIES = {
     "viewer": ["analytics.read"],
-    "manager": ["analytics.read", "analytics.export"],
-    "admin": ["analytics.read", "analytics.export", "fleet.ingest"],
+    "manager": ["analytics.read", "analytics.export", "alerts.manage"],
+    "admin": ["analytics.read", "analytics.export", "fleet.ingest", "alerts.manage"],
 }
 
 

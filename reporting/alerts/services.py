@@ -1,0 +1,236 @@
+"""Writes of the alerts: evaluate every active rule for its last complete window, record transitions, send once.
+
+`alerts_evaluate` holds the chain's advisory lock for the whole pass, so two evaluations at once run
+one after the other; a rule remembers the last window it evaluated, so the same window again changes
+nothing; and the unique keys on alerts and events make any slip past both an IntegrityError, not a
+second notice. E-mails go out after the commit, each by whoever claims its event with a conditional
+UPDATE (`alert_events_deliver`, also the retry path for a send that failed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from analytics.query import current_chain
+from analytics.query.rollup import same_watermark
+from reporting.alerts import notify
+from reporting.alerts.metrics import Family, Reading, catalog_load, family_of
+from reporting.alerts.models import Alert, AlertEvent, AlertRule
+from reporting.alerts.windows import AlertWindow, last_complete_window
+
+log = logging.getLogger(__name__)
+
+STALE_CLAIM = timedelta(minutes=10)  # a claim this old belonged to a worker that died before sending
+NOTE_MAX = 2000
+
+
+@dataclass
+class EvaluationReport:
+    schema: str
+    at: datetime
+    rules: int = 0
+    evaluated: int = 0
+    skipped: int = 0  # their window was evaluated already
+    fired: int = 0
+    resolved: int = 0
+    repeated: int = 0
+    sent: int = 0
+    notes: dict[int, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "schema": self.schema, "at": self.at.isoformat(), "rules": self.rules, "evaluated": self.evaluated,
+            "skipped": self.skipped, "fired": self.fired, "resolved": self.resolved, "repeated": self.repeated,
+            "sent": self.sent, "notes": {str(k): v for k, v in self.notes.items()},
+        }
+
+
+def condition_check(*, condition: str, threshold: Decimal, reading: Reading) -> tuple[bool, Decimal | None, str]:
+    """(meets, the value compared, why not when it cannot be judged). change_*: percent against the window before."""
+    if reading.value is None:
+        return False, None, reading.note or "no value"
+    if condition == "above":
+        return reading.value > threshold, reading.value, reading.note
+    if condition == "below":
+        return reading.value < threshold, reading.value, reading.note
+    previous = reading.previous
+    if previous is None or previous == 0:
+        return False, None, "the previous window is 0: the change is undefined, so it does not fire"
+    change = ((reading.value - previous) / previous * 100).quantize(Decimal("0.0001"))
+    return (change > threshold if condition == "change_above" else change < threshold), change, reading.note
+
+
+def _lock_chain() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"alerts-evaluate:{connection.schema_name}"])  # type: ignore[attr-defined]
+
+
+def alerts_evaluate(*, at: datetime | None = None) -> EvaluationReport:
+    """Evaluate every active rule of the current chain for its last complete window before `at` (default now)."""
+    chain = current_chain()
+    at = at or timezone.now()
+    report = EvaluationReport(schema=chain.schema_name, at=at)
+    with transaction.atomic():
+        _lock_chain()
+        rules = list(AlertRule.objects.filter(active=True).order_by("id"))
+        report.rules = len(rules)
+        windows = {kind: last_complete_window(kind, at, chain.tz) for kind in {rule.window for rule in rules}}
+        due = [r for r in rules if r.evaluated_window_start is None or r.evaluated_window_start < windows[r.window].starts_at]
+        report.skipped = len(rules) - len(due)
+        catalog = catalog_load(chain_name=chain.name, rules=due)
+        groups: dict[tuple[type[Family], str], list[AlertRule]] = defaultdict(list)
+        for rule in due:
+            groups[(family_of(rule), rule.window)].append(rule)
+        firing: dict[int, dict[str, Alert]] = defaultdict(dict)
+        for alert in Alert.objects.filter(rule__in=due, state=Alert.State.FIRING):
+            firing[alert.rule_id][alert.scope_key] = alert
+        with same_watermark():
+            for (family_class, kind), members in groups.items():
+                readings = family_class(windows[kind], members, catalog).readings()
+                for rule in members:
+                    _rule_apply(rule, readings.get(rule.id, []), windows[kind], firing[rule.id], at, report)
+                    report.evaluated += 1
+    report.sent = alert_events_deliver()
+    return report
+
+
+def _rule_apply(
+    rule: AlertRule, readings: list[Reading], window: AlertWindow, firing: dict[str, Alert], at: datetime,
+    report: EvaluationReport,
+) -> None:
+    notify_now = not (rule.snoozed_until is not None and rule.snoozed_until > at)
+    notes: list[str] = []
+    seen: set[str] = set()
+    for reading in readings:
+        key = reading.subject.key
+        seen.add(key)
+        meets, compared, why = condition_check(condition=rule.condition, threshold=rule.threshold, reading=reading)
+        if why:
+            notes.append(f"{reading.subject.label}: {why}")
+        alert = firing.get(key)
+        if meets and alert is None:
+            alert = Alert(
+                rule=rule, scope_key=key, subject=reading.subject.label[:200], device_id=reading.subject.device_id,
+                location_id=reading.subject.location_id, state=Alert.State.FIRING, value=compared,
+                previous_value=reading.previous, threshold=rule.threshold, window_start=window.starts_at,
+                window_end=window.ends_at, fired_at=at,
+            )
+            try:
+                with transaction.atomic():
+                    alert.save()
+            except IntegrityError:  # another evaluation made it first
+                continue
+            if _event(alert, AlertEvent.Transition.FIRED, window, compared, notify_now, rule):
+                report.fired += 1
+        elif meets and alert is not None:
+            Alert.objects.filter(pk=alert.pk).update(
+                value=compared, previous_value=reading.previous, window_start=window.starts_at, window_end=window.ends_at,
+            )
+            if rule.repeat_hours and _repeat_due(alert, window, rule.repeat_hours):
+                if _event(alert, AlertEvent.Transition.REPEATED, window, compared, notify_now, rule):
+                    report.repeated += 1
+        elif not meets and alert is not None:
+            _resolve(alert, window, compared, at, notify_now, rule, report)
+    for key, alert in firing.items():
+        if key not in seen:  # the subject left the rule's scope (a device retired, a rule narrowed)
+            _resolve(alert, window, None, at, notify_now, rule, report)
+    note = "; ".join(notes)
+    if note:
+        report.notes[rule.id] = note
+    AlertRule.objects.filter(pk=rule.pk).update(
+        evaluated_window_start=window.starts_at, evaluated_at=timezone.now(), last_note=note[:NOTE_MAX],
+    )
+
+
+def _resolve(
+    alert: Alert, window: AlertWindow, value: Decimal | None, at: datetime, notify_now: bool, rule: AlertRule,
+    report: EvaluationReport,
+) -> None:
+    changed = Alert.objects.filter(pk=alert.pk, state=Alert.State.FIRING).update(
+        state=Alert.State.RESOLVED, resolved_at=at, value=value if value is not None else alert.value,
+    )
+    if changed and _event(alert, AlertEvent.Transition.RESOLVED, window, value, notify_now, rule):
+        report.resolved += 1
+
+
+def _repeat_due(alert: Alert, window: AlertWindow, hours: int) -> bool:
+    last = (
+        AlertEvent.objects.filter(alert=alert, transition__in=[AlertEvent.Transition.FIRED, AlertEvent.Transition.REPEATED])
+        .order_by("-window_start").values_list("window_start", flat=True).first()
+    )
+    return last is None or window.starts_at - last >= timedelta(hours=hours)
+
+
+def _event(alert: Alert, transition: str, window: AlertWindow, value: Decimal | None, notify_now: bool, rule: AlertRule) -> bool:
+    """Record one transition; False when that transition of that window exists already (nothing new to send)."""
+    try:
+        with transaction.atomic():
+            AlertEvent.objects.create(
+                alert=alert, rule=rule, scope_key=alert.scope_key, transition=transition, window_start=window.starts_at,
+                window_end=window.ends_at, value=value, notify=notify_now and bool(rule.recipients),
+                recipients=list(rule.recipients),
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def _claim(event_id: int) -> bool:
+    """Take the right to send this event's e-mail: one conditional UPDATE, committed at once."""
+    now = timezone.now()
+    return bool(
+        AlertEvent.objects.filter(pk=event_id, notify=True, sent_at__isnull=True)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - STALE_CLAIM))
+        .update(claimed_at=now)
+    )
+
+
+def _message_id(event: AlertEvent) -> str:
+    digest = hashlib.sha256(f"{connection.schema_name}:alert-event:{event.pk}".encode()).hexdigest()[:24]  # type: ignore[attr-defined]
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >") or "cvd.localhost"
+    return f"<{digest}@{domain}>"
+
+
+def alert_events_deliver() -> int:
+    """Send every recorded notice not sent yet (after the evaluation's commit); returns how many went out."""
+    chain = current_chain()
+    sent = 0
+    pending = list(AlertEvent.objects.filter(notify=True, sent_at__isnull=True).values_list("pk", flat=True))
+    for event_id in pending:
+        if not _claim(event_id):
+            continue
+        event = AlertEvent.objects.select_related("alert", "rule").get(pk=event_id)
+        window = last_complete_window(event.rule.window, event.window_end, chain.tz)
+        mail = notify.alert_mail_compose(
+            chain=chain, transition=event.transition, rule_name=event.rule.name, metric=event.rule.metric,
+            condition=event.rule.condition, threshold=event.alert.threshold, subject_label=event.alert.subject,
+            scope_key=event.scope_key, value=event.value, previous=event.alert.previous_value if event.transition != "resolved" else None,
+            window_label=window.label(), recipients=event.recipients,
+        )
+        try:
+            notify.alert_mail_send(mail, message_id=_message_id(event))
+        except Exception as error:  # noqa: BLE001 - any failure: release the claim, the next pass retries
+            AlertEvent.objects.filter(pk=event_id).update(claimed_at=None, error=f"{type(error).__name__}: {error}"[:1000])
+            log.warning("alert notice %s not sent: %s", event_id, error)
+            continue
+        AlertEvent.objects.filter(pk=event_id).update(sent_at=timezone.now(), error="")
+        sent += 1
+    return sent
+
+
+def alert_acknowledge(*, alert: Alert, user: Any) -> Alert:
+    """Who saw it and when; acknowledging again keeps the first acknowledgement."""
+    Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(acknowledged_by=user, acknowledged_at=timezone.now())
+    alert.refresh_from_db()
+    return alert
