@@ -30,7 +30,7 @@ class AlertEventInline(admin.TabularInline):
     model = AlertEvent
     extra = 0
     can_delete = False
-    fields = ["transition", "window_start", "value", "notify", "recipients", "sent_at", "error"]
+    fields = ("transition", "window_start", "value", "notify", "recipients", "sent_at", "error")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

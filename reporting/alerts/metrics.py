@@ -98,8 +98,6 @@ def catalog_load(*, chain_name: str, rules: Sequence[AlertRule]) -> Catalog:
         rows = model.objects.filter(**{f"{code_field}__in": sorted(wanted[kind])}).values_list("id", code_field) if wanted[kind] else []
         catalog.ids[kind] = {code: pk for pk, code in rows}
         catalog.codes[kind] = {pk: code for code, pk in catalog.ids[kind].items()}
-    for pk, code in Location.objects.filter(id__in={loc for _, loc in catalog.devices.values()}).values_list("id", "code"):
-        catalog.codes.setdefault("location_of_device", {})[pk] = code
     return catalog
 
 
@@ -324,8 +322,9 @@ class HoursWithoutSales(PerDeviceFamily):
         for pk, at in last.items():
             since: datetime | None = at
             note = ""
-            if since is None and installed.get(pk) is not None:
-                since, note = local_midnight(installed[pk], self.window.tz), "no sale since it was installed"
+            installed_on = installed.get(pk)
+            if since is None and installed_on is not None:
+                since, note = local_midnight(installed_on, self.window.tz), "no sale since it was installed"
             if since is None:
                 out[pk] = (None, "never sold and no installation date: nothing to measure")
                 continue

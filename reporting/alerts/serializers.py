@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.validators import validate_email
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from rest_framework import serializers
 
 from reporting.alerts.metrics import PER_DEVICE_METRICS, SCOPE_KINDS, SUPPORTED
@@ -18,6 +18,7 @@ def scope_code_exists(kind: str, code: str) -> bool:
     from bookings.models import Resource
     from fleet.models import Device, Location, Product
 
+    model: Any
     model, field = {"device": (Device, "asset"), "location": (Location, "code"), "product": (Product, "sku"),
                     "resource": (Resource, "code")}[kind]
     return bool(model.objects.filter(**{field: code}).exists())
@@ -58,7 +59,7 @@ class AlertRuleSerializer(serializers.ModelSerializer):
         return {kind: code.strip()}
 
     def validate_recipients(self, value: list[str]) -> list[str]:
-        cleaned = []
+        cleaned: list[str] = []
         for address in value:
             address = address.strip()
             try:
@@ -96,9 +97,9 @@ class AlertSerializer(serializers.ModelSerializer):
     rule_name = serializers.CharField(source="rule.name", read_only=True)
     metric = serializers.CharField(source="rule.metric", read_only=True)
     condition = serializers.CharField(source="rule.condition", read_only=True)
-    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    device = serializers.SlugRelatedField(slug_field="asset", read_only=True)
-    location = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    acknowledged_by: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    device: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="asset", read_only=True)
+    location: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
         model = Alert

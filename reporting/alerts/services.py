@@ -47,6 +47,7 @@ class EvaluationReport:
     repeated: int = 0
     sent: int = 0
     notes: dict[int, str] = field(default_factory=dict)
+    still_firing: list[Alert] = field(default_factory=list)  # written in one statement per batch at the end
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -101,6 +102,10 @@ def alerts_evaluate(*, at: datetime | None = None) -> EvaluationReport:
                 for rule in members:
                     _rule_apply(rule, readings.get(rule.id, []), windows[kind], firing[rule.id], at, report)
                     report.evaluated += 1
+        # One UPDATE per batch instead of one per rule and per alert still firing.
+        Alert.objects.bulk_update(report.still_firing, ["value", "previous_value", "window_start", "window_end"], batch_size=1000)
+        AlertRule.objects.bulk_update(due, ["evaluated_window_start", "evaluated_at", "last_note"], batch_size=1000)
+        report.still_firing = []
     report.sent = alert_events_deliver()
     return report
 
@@ -134,12 +139,12 @@ def _rule_apply(
             if _event(alert, AlertEvent.Transition.FIRED, window, compared, notify_now, rule):
                 report.fired += 1
         elif meets and alert is not None:
-            Alert.objects.filter(pk=alert.pk).update(
-                value=compared, previous_value=reading.previous, window_start=window.starts_at, window_end=window.ends_at,
-            )
-            if rule.repeat_hours and _repeat_due(alert, window, rule.repeat_hours):
-                if _event(alert, AlertEvent.Transition.REPEATED, window, compared, notify_now, rule):
-                    report.repeated += 1
+            alert.value, alert.previous_value = compared, reading.previous
+            alert.window_start, alert.window_end = window.starts_at, window.ends_at
+            report.still_firing.append(alert)
+            repeat = bool(rule.repeat_hours) and _repeat_due(alert, window, rule.repeat_hours or 0)
+            if repeat and _event(alert, AlertEvent.Transition.REPEATED, window, compared, notify_now, rule):
+                report.repeated += 1
         elif not meets and alert is not None:
             _resolve(alert, window, compared, at, notify_now, rule, report)
     for key, alert in firing.items():
@@ -148,9 +153,7 @@ def _rule_apply(
     note = "; ".join(notes)
     if note:
         report.notes[rule.id] = note
-    AlertRule.objects.filter(pk=rule.pk).update(
-        evaluated_window_start=window.starts_at, evaluated_at=timezone.now(), last_note=note[:NOTE_MAX],
-    )
+    rule.evaluated_window_start, rule.evaluated_at, rule.last_note = window.starts_at, timezone.now(), note[:NOTE_MAX]
 
 
 def _resolve(
@@ -220,7 +223,7 @@ def alert_events_deliver() -> int:
         )
         try:
             notify.alert_mail_send(mail, message_id=_message_id(event))
-        except Exception as error:  # noqa: BLE001 - any failure: release the claim, the next pass retries
+        except Exception as error:
             AlertEvent.objects.filter(pk=event_id).update(claimed_at=None, error=f"{type(error).__name__}: {error}"[:1000])
             log.warning("alert notice %s not sent: %s", event_id, error)
             continue

@@ -45,7 +45,7 @@ def test_two_evaluations_at_once_send_each_notice_once(committed: Callable[..., 
             barrier.wait()
             with schema_context(chain.schema_name):
                 alerts_evaluate(at=instant)
-        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as error:
             errors.append(error)
         finally:
             connection.close()

@@ -9,9 +9,11 @@ from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django_tenants.utils import schema_context
 
 from chains.auth import is_loopback
 from chains.models import Chain
+from reporting.alerts.demo import demo_alert_rules_create
 
 DEMO_SCHEMAS = ("acme", "playhub")
 
@@ -29,6 +31,9 @@ class Command(BaseCommand):
         for schema in DEMO_SCHEMAS:
             if Chain.objects.filter(schema_name=schema).exists():
                 call_command("rollup", schema, stdout=io.StringIO())
+                # A few alert rules per chain (once), evaluated at once so the alert center is not empty.
+                with schema_context(schema):
+                    demo_alert_rules_create()
         port = os.environ.get("PORT", "8000")
         self.stdout.write("")
         self.stdout.write("CVD is starting:")
