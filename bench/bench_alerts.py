@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -82,7 +83,7 @@ def run() -> None:
         report = None
         try:
             with transaction.atomic():
-                snooze = timezone.now() + timezone.timedelta(days=365)
+                snooze = timezone.now() + timedelta(days=365)
                 AlertRule.objects.bulk_create(
                     [AlertRule(name=f"bench {i}", recipients=["bench@example.com"], snoozed_until=snooze, **spec)
                      for i, spec in enumerate(specs)]
