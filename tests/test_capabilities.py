@@ -14,7 +14,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.views import APIView
 
-from chains.capabilities import ANALYTICS_EXPORT, ANALYTICS_READ, AUTHENTICATED, FLEET_INGEST
+from chains.capabilities import ALERTS_MANAGE, ANALYTICS_EXPORT, ANALYTICS_READ, AUTHENTICATED, FLEET_INGEST
 from chains.permissions import CapabilityPermission
 from tests.conftest import ChainFixture
 
@@ -23,7 +23,7 @@ from tests.conftest import ChainFixture
 PUBLIC_VIEWS = {"SpectacularAPIView", "SpectacularSwaggerView", "SpectacularSwaggerSplitView", "SpectacularRedocView"}
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 VIEWER_HAS = {ANALYTICS_READ, AUTHENTICATED}
-KNOWN = {ANALYTICS_READ, ANALYTICS_EXPORT, FLEET_INGEST, AUTHENTICATED}
+KNOWN = {ANALYTICS_READ, ANALYTICS_EXPORT, FLEET_INGEST, ALERTS_MANAGE, AUTHENTICATED}
 # Allowed to the viewer by capability, but refused (403) with a token: only a password session makes a token.
 SESSION_ONLY = {("api/me/token/", "POST")}
 
@@ -135,3 +135,14 @@ def test_schema_and_docs_are_public(chain_a: ChainFixture) -> None:
     client = chain_a.client()
     assert client.get("/api/schema/").status_code == 200
     assert client.get("/api/docs/").status_code == 200
+
+
+@pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if ALERTS_MANAGE in e.view.required_capabilities.values()],
+                         ids=lambda e: e.route)
+def test_alert_writes_need_alerts_manage(chain_a: ChainFixture, endpoint: Endpoint) -> None:
+    for method, capability in endpoint.view.required_capabilities.items():
+        if capability == ALERTS_MANAGE and method in endpoint.methods():
+            response = getattr(chain_a.client("viewer"), method.lower())(endpoint.url, {}, content_type="application/json")
+            assert response.status_code == 403, f"viewer {method} {endpoint.url} → {response.status_code}"
+            response = getattr(chain_a.client("manager"), method.lower())(endpoint.url, {}, content_type="application/json")
+            assert response.status_code != 403, f"manager {method} {endpoint.url} → {response.status_code}"
