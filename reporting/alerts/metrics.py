@@ -106,7 +106,8 @@ def _dec(value: Any) -> Decimal:
 
 
 def _period_params(period: Period, filters: Mapping[str, Sequence[int]] | None = None, **extra: Any) -> dict[str, Any]:
-    return {"start": period.start.isoformat(), "end": period.end.isoformat(), **{k: list(v) for k, v in (filters or {}).items()}, **extra}
+    chosen = {key: list(values) for key, values in (filters or {}).items() if values}
+    return {"start": period.start.isoformat(), "end": period.end.isoformat(), **chosen, **extra}
 
 
 class Family:

@@ -190,3 +190,23 @@ def test_days_to_empty_is_the_first_slot_to_run_out_from_fills_and_sales(in_chai
         days.append(Decimal(stock) / velocity)
     assert min(days) == Decimal(32)  # A1: 16 left at 0.5 a day
     assert Alert.objects.get(rule=empty).value == min(days)
+
+
+def test_a_location_rule_of_a_per_device_metric_makes_one_alert_per_device_there(in_chain_a: Any) -> None:
+    here, elsewhere = location("WL1"), location("WL2")
+    item = product("WP1")
+    quiet, busy, far = device("WD1", here), device("WD2", here), device("WD3", elsewhere)
+    for machine, when in ((quiet, "2026-10-05T06:00:00+02:00"), (busy, "2026-10-05T11:30:00+02:00"),
+                          (far, "2026-10-05T01:00:00+02:00")):
+        sale(machine, item, at(when), "1.00")
+    silent = rule("hours_without_sales", scope={"location": "WL1"}, window="hour", threshold="3")
+    alerts_evaluate(at=at("2026-10-05T12:10:00+02:00"))  # the hour 11:00–12:00
+    assert {(a.subject, a.value) for a in Alert.objects.filter(rule=silent)} == {("WD1", Decimal("6.00"))}
+    alerts_evaluate(at=at("2026-10-05T15:10:00+02:00"))  # 15:00: WD2 silent 3.5 h now too
+    assert {(a.subject, a.value) for a in Alert.objects.filter(rule=silent)} == {("WD1", Decimal("9.00")), ("WD2", Decimal("3.50"))}
+    anomalies = rule("anomaly", scope={"location": "WL1"}, threshold="2.5")
+    alerts_evaluate(at=at("2026-10-06T08:00:00+02:00"))  # 2026-10-05 against the 30 days ending with it
+    series = [0.0] * 29 + [1.0]  # each machine's only sale day stands out of 29 empty days
+    z = (series[-1] - statistics.fmean(series)) / statistics.pstdev(series)
+    found = {a.subject: float(a.value or 0) for a in Alert.objects.filter(rule=anomalies)}
+    assert found.keys() == {"WD1", "WD2"} and all(abs(v - z) < 1e-4 for v in found.values())  # WD3 is elsewhere
