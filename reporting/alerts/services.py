@@ -35,6 +35,15 @@ STALE_CLAIM = timedelta(minutes=10)  # a claim this old belonged to a worker tha
 NOTE_MAX = 2000
 
 
+@dataclass(frozen=True)
+class _NewAlert:
+    alert: Alert
+    rule: AlertRule
+    window: AlertWindow
+    value: Decimal | None
+    notify: bool
+
+
 @dataclass
 class EvaluationReport:
     schema: str
@@ -47,7 +56,9 @@ class EvaluationReport:
     repeated: int = 0
     sent: int = 0
     notes: dict[int, str] = field(default_factory=dict)
-    still_firing: list[Alert] = field(default_factory=list)  # written in one statement per batch at the end
+    # Written together at the end of the pass: a statement per batch, not one per rule or alert.
+    still_firing: list[Alert] = field(default_factory=list)
+    new_alerts: list[_NewAlert] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -102,9 +113,8 @@ def alerts_evaluate(*, at: datetime | None = None) -> EvaluationReport:
                 for rule in members:
                     _rule_apply(rule, readings.get(rule.id, []), windows[kind], firing[rule.id], at, report)
                     report.evaluated += 1
-        # One UPDATE per batch instead of one per rule and per alert still firing.
-        Alert.objects.bulk_update(report.still_firing, ["value", "previous_value", "window_start", "window_end"], batch_size=1000)
-        AlertRule.objects.bulk_update(due, ["evaluated_window_start", "evaluated_at", "last_note"], batch_size=1000)
+        _new_alerts_create(report)
+        _rules_and_alerts_update(due, report.still_firing)
         report.still_firing = []
     report.sent = alert_events_deliver()
     return report
@@ -131,13 +141,7 @@ def _rule_apply(
                 previous_value=reading.previous, threshold=rule.threshold, window_start=window.starts_at,
                 window_end=window.ends_at, fired_at=at,
             )
-            try:
-                with transaction.atomic():
-                    alert.save()
-            except IntegrityError:  # another evaluation made it first
-                continue
-            if _event(alert, AlertEvent.Transition.FIRED, window, compared, notify_now, rule):
-                report.fired += 1
+            report.new_alerts.append(_NewAlert(alert, rule, window, compared, notify_now))
         elif meets and alert is not None:
             alert.value, alert.previous_value = compared, reading.previous
             alert.window_start, alert.window_end = window.starts_at, window.ends_at
@@ -154,6 +158,57 @@ def _rule_apply(
     if note:
         report.notes[rule.id] = note
     rule.evaluated_window_start, rule.evaluated_at, rule.last_note = window.starts_at, timezone.now(), note[:NOTE_MAX]
+
+
+def _new_alerts_create(report: EvaluationReport) -> None:
+    """Insert the pass's new alerts and their `fired` events in batches; should a unique key refuse a batch (an
+    evaluation that slipped past the lock), row by row, skipping what exists."""
+    pending, report.new_alerts = report.new_alerts, []
+    if not pending:
+        return
+    try:
+        with transaction.atomic():
+            Alert.objects.bulk_create([p.alert for p in pending], batch_size=1000)
+        created = pending
+    except IntegrityError:
+        created = []
+        for p in pending:
+            p.alert.pk = None
+            try:
+                with transaction.atomic():
+                    p.alert.save()
+                created.append(p)
+            except IntegrityError:
+                continue
+    events = [_event_row(p.alert, AlertEvent.Transition.FIRED, p.window, p.value, p.notify, p.rule) for p in created]
+    try:
+        with transaction.atomic():
+            AlertEvent.objects.bulk_create(events, batch_size=1000)
+        report.fired += len(events)
+    except IntegrityError:
+        report.fired += sum(_event(p.alert, AlertEvent.Transition.FIRED, p.window, p.value, p.notify, p.rule) for p in created)
+
+
+def _rules_and_alerts_update(rules: list[AlertRule], alerts: list[Alert]) -> None:
+    """What the pass learnt, in one UPDATE per table (Django's bulk_update builds a CASE per row and field)."""
+    with connection.cursor() as cursor:
+        if rules:
+            cursor.execute(
+                "UPDATE alerts_alertrule r SET evaluated_window_start = v.ws, evaluated_at = v.at, last_note = v.note"
+                " FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::text[]) AS v(id, ws, at, note)"
+                " WHERE r.id = v.id",
+                [[r.pk for r in rules], [r.evaluated_window_start for r in rules], [r.evaluated_at for r in rules],
+                 [r.last_note for r in rules]],
+            )
+        if alerts:
+            cursor.execute(
+                "UPDATE alerts_alert a SET value = v.value, previous_value = v.previous, window_start = v.ws,"
+                " window_end = v.we"
+                " FROM unnest(%s::bigint[], %s::numeric[], %s::numeric[], %s::timestamptz[], %s::timestamptz[])"
+                " AS v(id, value, previous, ws, we) WHERE a.id = v.id AND a.state = 'firing'",
+                [[a.pk for a in alerts], [a.value for a in alerts], [a.previous_value for a in alerts],
+                 [a.window_start for a in alerts], [a.window_end for a in alerts]],
+            )
 
 
 def _resolve(
@@ -175,15 +230,20 @@ def _repeat_due(alert: Alert, window: AlertWindow, hours: int) -> bool:
     return last is None or window.starts_at - last >= timedelta(hours=hours)
 
 
+def _event_row(
+    alert: Alert, transition: str, window: AlertWindow, value: Decimal | None, notify_now: bool, rule: AlertRule
+) -> AlertEvent:
+    return AlertEvent(
+        alert=alert, rule=rule, scope_key=alert.scope_key, transition=transition, window_start=window.starts_at,
+        window_end=window.ends_at, value=value, notify=notify_now and bool(rule.recipients), recipients=list(rule.recipients),
+    )
+
+
 def _event(alert: Alert, transition: str, window: AlertWindow, value: Decimal | None, notify_now: bool, rule: AlertRule) -> bool:
     """Record one transition; False when that transition of that window exists already (nothing new to send)."""
     try:
         with transaction.atomic():
-            AlertEvent.objects.create(
-                alert=alert, rule=rule, scope_key=alert.scope_key, transition=transition, window_start=window.starts_at,
-                window_end=window.ends_at, value=value, notify=notify_now and bool(rule.recipients),
-                recipients=list(rule.recipients),
-            )
+            _event_row(alert, transition, window, value, notify_now, rule).save()
     except IntegrityError:
         return False
     return True
