@@ -13,7 +13,6 @@ from decimal import Decimal
 from urllib.parse import quote
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
 from django.utils.html import escape
 
 from chains.models import Chain
@@ -84,12 +83,9 @@ def alert_mail_compose(
     return AlertMail(to=list(recipients), subject=subject, text=text, html=html)
 
 
-def alert_mail_send(mail: AlertMail, *, message_id: str) -> None:
-    """Send through the configured backend (SMTP in production); raises on failure."""
-    message = EmailMultiAlternatives(
-        subject=mail.subject, body=mail.text, from_email=settings.DEFAULT_FROM_EMAIL, to=list(mail.to),
-        headers={"Message-ID": message_id},
-        connection=get_connection(timeout=getattr(settings, "EMAIL_TIMEOUT", None) or 30),
-    )
-    message.attach_alternative(mail.html, "text/html")
-    message.send(fail_silently=False)
+def alert_mail_send(mail: AlertMail, *, key: str) -> None:
+    """Send through the shared once-only mail service (reporting.mail): its delivery row keyed `key` means a
+    second call for the same notice sends nothing; raises MailNotSent when the server refused or was away."""
+    from reporting.mail import Mail, mail_send_once
+
+    mail_send_once(key=key, compose=lambda: Mail(to=list(mail.to), subject=mail.subject, text=mail.text, html=mail.html))

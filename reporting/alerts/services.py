@@ -9,7 +9,6 @@ UPDATE (`alert_events_deliver`, also the retry path for a send that failed).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -17,7 +16,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -259,12 +257,6 @@ def _claim(event_id: int) -> bool:
     )
 
 
-def _message_id(event: AlertEvent) -> str:
-    digest = hashlib.sha256(f"{connection.schema_name}:alert-event:{event.pk}".encode()).hexdigest()[:24]  # type: ignore[attr-defined]
-    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >") or "cvd.localhost"
-    return f"<{digest}@{domain}>"
-
-
 def alert_events_deliver() -> int:
     """Send every recorded notice not sent yet (after the evaluation's commit); returns how many went out."""
     chain = current_chain()
@@ -282,7 +274,7 @@ def alert_events_deliver() -> int:
             window_label=window.label(), recipients=event.recipients,
         )
         try:
-            notify.alert_mail_send(mail, message_id=_message_id(event))
+            notify.alert_mail_send(mail, key=f"alert-event:{event.pk}")
         except Exception as error:
             AlertEvent.objects.filter(pk=event_id).update(claimed_at=None, error=f"{type(error).__name__}: {error}"[:1000])
             log.warning("alert notice %s not sent: %s", event_id, error)
