@@ -15,7 +15,7 @@ from django.db import connection
 
 from analytics.filters import NO_FILTERS, Filters
 from analytics.query import current_chain
-from analytics.query.raw import sales_by_raw
+from analytics.query.raw import bookings_by_raw, sales_by_raw
 
 
 def sales_between(
@@ -24,6 +24,14 @@ def sales_between(
     """Revenue, units and transactions of the sales in [starts_at, ends_at), grouped by `by` (SALES_DIMENSIONS)."""
     chain = current_chain()
     return sales_by_raw(starts_at=starts_at, ends_at=ends_at, tz=chain.time_zone, filters=filters, by=by)
+
+
+def bookings_between(
+    *, starts_at: datetime, ends_at: datetime, filters: Filters = NO_FILTERS, by: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """Bookings that start in [starts_at, ends_at) (see bookings_by_raw), grouped by `by` (BOOKING_DIMENSIONS)."""
+    chain = current_chain()
+    return bookings_by_raw(starts_at=starts_at, ends_at=ends_at, tz=chain.time_zone, filters=filters, by=by)
 
 
 def device_last_sales(*, before: datetime, filters: Filters = NO_FILTERS) -> dict[int, datetime | None]:

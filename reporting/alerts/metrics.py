@@ -17,14 +17,15 @@ from typing import Any
 
 from analytics.filters import NO_FILTERS, Filters
 from analytics.periods import Period, local_midnight
-from analytics.query.instants import device_last_sales, sales_between
+from analytics.query.instants import bookings_between, device_last_sales, sales_between
 from analytics.reports import get_report
 from reporting.alerts.models import AlertRule
 from reporting.alerts.windows import AlertWindow
 
 SALES_METRICS = ("revenue", "units", "transactions", "avg_transaction_value")
 DASHBOARD_METRICS = (
-    *SALES_METRICS, "active_devices", "revenue_run_rate", "bookings", "no_show_rate", "utilization",
+    *SALES_METRICS, "sales_revenue", "booking_revenue", "active_devices", "revenue_run_rate", "bookings", "no_show_rate",
+    "utilization", "nps",
 )
 PER_DEVICE_METRICS = ("hours_without_sales", "days_to_empty", "anomaly")
 ANOMALY_LOOKBACK_DAYS = 30  # the anomalies page's default range: the same z for the same day
@@ -35,6 +36,9 @@ DAYS = ("day", "week", "month")
 SUPPORTED: dict[str, dict[str, tuple[str, ...]]] = {
     **{m: {"": ALL, "device": ALL, "location": ALL, "product": ALL} for m in ("revenue", "units", "transactions")},
     "avg_transaction_value": {"": ALL, "device": ALL, "location": ALL},
+    "sales_revenue": {"": ALL},
+    "booking_revenue": {"": DAYS},
+    "nps": {"": DAYS},
     "active_devices": {"": ALL, "location": ALL},
     "revenue_run_rate": {"": DAYS},
     "bookings": {"": DAYS, "location": DAYS, "resource": DAYS},
@@ -159,10 +163,13 @@ class KpiFamily(Family):
                 device_id=pk if self.kind == "device" else None,
                 location_id=pk if self.kind == "location" else None,
             )
-            zero = Decimal(0)
+            # A subject without a row had nothing in the window (0); a chain figure the dashboard leaves empty
+            # (nps without responses) has no value to compare.
+            zero: Decimal | None = None if rule.metric == "nps" else Decimal(0)
             value = current.get(pk, {}).get(rule.metric, zero)
             before = previous.get(pk, {}).get(rule.metric, zero) if self.wants_previous else None
-            out[rule.id] = [Reading(subject, value, before)]
+            note = "" if value is not None else f"no {rule.metric} in this window"
+            out[rule.id] = [Reading(subject, value, before, note=note)]
         return out
 
 
@@ -182,9 +189,14 @@ class ChainKpis(KpiFamily):
     def values(self, window: AlertWindow) -> dict[int | None, dict[str, Decimal]]:
         if window.period is None:  # an hour: the raw rows of the hour by device (active devices come with them)
             rows = sales_between(starts_at=window.starts_at, ends_at=window.ends_at, by=["device"])
-            return {None: {**_sales_rows(rows), "active_devices": Decimal(len(rows))}}
+            sales = _sales_rows(rows)
+            booked = bookings_between(starts_at=window.starts_at, ends_at=window.ends_at)
+            booking_revenue = _dec(booked[0]["revenue"]) if booked else Decimal(0)
+            # As the dashboard defines them: revenue counts bookings too, the average sales alone.
+            return {None: {**sales, "sales_revenue": sales["revenue"], "revenue": sales["revenue"] + booking_revenue,
+                           "active_devices": Decimal(len(rows))}}
         kpis = get_report("dashboard").run(_period_params(window.period, limit=1))["kpis"]
-        return {None: {key: _dec(kpis[key]) for key in DASHBOARD_METRICS}}
+        return {None: {key: _dec(kpis[key]) for key in DASHBOARD_METRICS if kpis.get(key) is not None}}
 
 
 class DeviceKpis(KpiFamily):

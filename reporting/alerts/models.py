@@ -26,6 +26,8 @@ class Capability(models.Model):
 
 class Metric(models.TextChoices):
     REVENUE = "revenue"
+    SALES_REVENUE = "sales_revenue"
+    BOOKING_REVENUE = "booking_revenue"
     UNITS = "units"
     TRANSACTIONS = "transactions"
     AVG_TRANSACTION_VALUE = "avg_transaction_value"
@@ -34,6 +36,7 @@ class Metric(models.TextChoices):
     BOOKINGS = "bookings"
     NO_SHOW_RATE = "no_show_rate"
     UTILIZATION = "utilization"
+    NPS = "nps"
     HOURS_WITHOUT_SALES = "hours_without_sales"
     DAYS_TO_EMPTY = "days_to_empty"
     ANOMALY = "anomaly"

@@ -12,13 +12,9 @@ from typing import Any
 from django.db import OperationalError
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from chains.tenancy import current_schema
+from chains.tenancy import require_chain
 from cvd.celery import app
 from reporting.alerts.services import alerts_evaluate
-
-
-class TenantLost(RuntimeError):
-    """An alert task ran in the public schema: it was sent without its chain. Never retried."""
 
 
 @app.task(
@@ -26,9 +22,7 @@ class TenantLost(RuntimeError):
     retry_backoff=30, retry_backoff_max=15 * 60, retry_jitter=True, max_retries=8,
 )
 def alerts_evaluate_task(at: str | None = None) -> dict[str, Any]:
-    schema = current_schema()
-    if not schema or schema == get_public_schema_name():
-        raise TenantLost("an alert evaluation must run in a chain's schema; it was sent from the public schema")
+    require_chain("an alert evaluation")  # TenantLost when it was sent from the public schema; never retried
     return alerts_evaluate(at=datetime.fromisoformat(at) if at else None).as_dict()
 
 

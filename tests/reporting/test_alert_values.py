@@ -59,8 +59,10 @@ def test_kpis_of_every_scope_equal_raw_sums_on_the_autumn_dst_day(in_chain_a: An
         booking(court, at("2026-10-25T10:00:00+01:00"), minutes, status, amount)
     rollup_hourly()  # the buckets the pages read, plus the live delta
 
-    chain_rules = {m: rule(m) for m in ("revenue", "units", "transactions", "avg_transaction_value", "active_devices",
-                                        "bookings", "no_show_rate", "utilization")}
+    chain_rules = {m: rule(m) for m in ("revenue", "sales_revenue", "booking_revenue", "units", "transactions",
+                                        "avg_transaction_value", "active_devices", "bookings", "no_show_rate",
+                                        "utilization")}
+    no_answers = rule("nps")
     scoped = {
         "d1_revenue": rule("revenue", scope={"device": "AD1"}),
         "l1_transactions": rule("transactions", scope={"location": "AL1"}),
@@ -72,13 +74,19 @@ def test_kpis_of_every_scope_equal_raw_sums_on_the_autumn_dst_day(in_chain_a: An
     }
     silent = rule("hours_without_sales", window="hour")
     report = alerts_evaluate(at=at("2026-10-26T00:40:00+01:00"))
-    assert report.evaluated == len(chain_rules) + len(scoped) + 1
+    assert report.evaluated == len(chain_rules) + len(scoped) + 2
 
     start, end = at("2026-10-25T00:00:00+02:00"), at("2026-10-26T00:00:00+01:00")
     revenue = raw_sum(rows, "revenue", start, end)
     transactions = raw_sum(rows, "transactions", start, end)
     assert revenue == Decimal("20.50")  # 7 + 3 + 4 + 6.50
-    assert value_of(chain_rules["revenue"]) == revenue
+    # The dashboard's revenue: sales and the bookings that were not cancelled (100 + 0; the 40 was cancelled).
+    assert value_of(chain_rules["revenue"]) == revenue + 100
+    assert value_of(chain_rules["sales_revenue"]) == revenue
+    assert value_of(chain_rules["booking_revenue"]) == 100
+    assert not Alert.objects.filter(rule=no_answers).exists()  # no NPS responses: nothing to compare
+    no_answers.refresh_from_db()
+    assert "no nps in this window" in no_answers.last_note
     assert value_of(chain_rules["units"]) == raw_sum(rows, "units", start, end)
     assert value_of(chain_rules["transactions"]) == transactions
     assert value_of(chain_rules["avg_transaction_value"]) == (revenue / transactions).quantize(Decimal("0.0001"))
