@@ -254,9 +254,10 @@ class ProductKpis(KpiFamily):
         if not ids:
             return {}
         if window.period is None:
-            rows = sales_between(starts_at=window.starts_at, ends_at=window.ends_at, by=["product"])
-            return {row["product"]: _sales_rows([row]) for row in rows if row["product"] in ids}
-        answer = get_report("product-sales").run(_period_params(window.period, sections=["slow_movers"]))
+            rows = sales_between(starts_at=window.starts_at, ends_at=window.ends_at, filters=Filters(products=tuple(ids)),
+                                 by=["product"])
+            return {row["product"]: _sales_rows([row]) for row in rows}
+        answer = get_report("product-sales").run(_period_params(window.period, {"product": ids}, sections=["slow_movers"]))
         return {
             row["product_id"]: {"revenue": _dec(row["revenue"]), "units": _dec(row["units"]), "transactions": _dec(row["transactions"])}
             for row in answer["products"] if row["product_id"] in ids
