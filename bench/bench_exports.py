@@ -138,9 +138,12 @@ def bench_csv(chain: Any) -> None:
         connection.ensure_connection()
         raw = connection.connection
         assert raw is not None
-        with raw.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)", params) as copy:
-            for block in copy:
-                size += len(block)
+        with raw.cursor() as cursor:
+            cursor.execute("SELECT set_config('TimeZone', %s, false)", [chain.time_zone])  # as the export does
+            with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)", params) as copy:
+                for block in copy:
+                    size += len(block)
+            cursor.execute("SELECT set_config('TimeZone', 'UTC', false)")
         return size
 
     csv_runs, copy_runs = [], []
