@@ -8,6 +8,7 @@ filter selects no sales, a device-level filter selects no bookings.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -60,6 +61,11 @@ class RawReport:
     source: str  # FROM … (aliases for the filters' clauses)
     instant: str  # the timestamp the range applies to
     order: str
+    region_join: str  # the location join: only a filter on the location's columns (region) needs it
+
+    def from_clause(self, clauses: list[str]) -> str:
+        needed = any(re.search(r"\bl\.", clause) for clause in clauses)  # a tenth of an export's time when left out
+        return self.source.format(region_join=self.region_join if needed else "")
 
     def where(self, filters: Filters) -> tuple[str, dict[str, Any]]:
         """` AND …` conditions of the filters over `source` (whose joins it already has) and their parameters."""
@@ -96,7 +102,7 @@ class RawReport:
                 for kind, expression in self.fields
             )
         sql = (
-            f"SELECT {select} FROM {self.source} "
+            f"SELECT {select} FROM {self.from_clause(clauses)} "
             f"WHERE {self.instant} >= %(starts_at)s AND {self.instant} < %(ends_at)s{where} ORDER BY {self.order}"
         )
         return sql, params
@@ -144,7 +150,7 @@ class RawReport:
         starts_at, ends_at = period.bounds(_zone(tz))
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT count(*) FROM {self.source} "
+                f"SELECT count(*) FROM {self.from_clause(clauses)} "
                 f"WHERE {self.instant} >= %(starts_at)s AND {self.instant} < %(ends_at)s{where}",
                 {**params, "starts_at": starts_at, "ends_at": ends_at},
             )
@@ -184,10 +190,10 @@ RAW_REPORTS: dict[str, RawReport] = {
         ),
         source="""fleet_sale s
             JOIN fleet_device d ON d.id = s.device_id
-            JOIN fleet_location l ON l.id = d.location_id
+            {region_join}
             JOIN fleet_product p ON p.id = s.product_id
             LEFT JOIN fleet_customer c ON c.id = s.customer_id""",
-        instant="s.sold_at", order="s.sold_at, s.id",
+        instant="s.sold_at", order="s.sold_at, s.id", region_join="JOIN fleet_location l ON l.id = d.location_id",
         columns=(
             _text("transaction_id"), _text("sold_at"), _text("device"), _text("product"),
             Column("quantity", "quantity", "integer"), Column("amount", "amount", "money"),
@@ -203,9 +209,9 @@ RAW_REPORTS: dict[str, RawReport] = {
         ),
         source="""bookings_booking b
             JOIN bookings_resource r ON r.id = b.resource_id
-            JOIN fleet_location l ON l.id = r.location_id
+            {region_join}
             LEFT JOIN fleet_customer c ON c.id = b.customer_id""",
-        instant="b.starts_at", order="b.starts_at, b.id",
+        instant="b.starts_at", order="b.starts_at, b.id", region_join="JOIN fleet_location l ON l.id = r.location_id",
         columns=(
             _text("booking_id"), _text("resource"), _text("starts_at"), _text("ends_at"), _text("status"),
             Column("amount", "amount", "money"), _text("customer"), _text("created_at"),

@@ -178,6 +178,13 @@ def test_raw_bookings_and_filters(seeded: ChainFixture) -> None:
     assert csv_rows(body)[1] == []
     _, body, _ = export(client, "sales", "csv", {**data.RANGE, "resource": [data_resource_id("CRT")]})
     assert csv_rows(body)[1] == []
+    # A region filter joins the locations: R1 is North, where A-1 and the court are.
+    _, body, _ = export(client, "sales", "csv", {**data.RANGE, "region": ["R1"]})
+    assert [row["device"] for row in csv_rows(body)[1]] == ["A-1"] * 4
+    _, body, _ = export(client, "bookings", "xlsx", {**data.RANGE, "region": ["R1"]})
+    assert len(xlsx_sheets(body)["Data"]) == 1 + 3
+    _, body, _ = export(client, "bookings", "csv", {**data.RANGE, "region": ["R2"]})
+    assert csv_rows(body)[1] == []
 
 
 def data_device_id(asset: str) -> int:
