@@ -8,16 +8,14 @@ filter selects no sales, a device-level filter selects no bookings.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
 
-from analytics.filters import RAW_SALES, Filters
+from analytics.filters import RAW_BOOKINGS, RAW_SALES, Filters, Scope
 from analytics.periods import Period
-from analytics.query.raw import booking_scope
 from analytics.reports import Column
 from reporting.safe import neutralise_sql
 
@@ -58,17 +56,12 @@ class RawReport:
     title: str
     columns: tuple[Column, ...]
     fields: tuple[Field, ...]
-    source: str  # FROM … (aliases for the filters' clauses)
+    source: str  # FROM … (the base table and the joins its own columns need)
     instant: str  # the timestamp the range applies to
     order: str
-    region_join: str  # the location join: only a filter on the location's columns (region) needs it
 
-    def from_clause(self, clauses: list[str]) -> str:
-        needed = any(re.search(r"\bl\.", clause) for clause in clauses)  # a tenth of an export's time when left out
-        return self.source.format(region_join=self.region_join if needed else "")
-
-    def where(self, filters: Filters) -> tuple[str, dict[str, Any]]:
-        """` AND …` conditions of the filters over `source` (whose joins it already has) and their parameters."""
+    def scope(self, filters: Filters) -> Scope:
+        """The filters over `source` (the one scope builder's joins, ` AND …` conditions and parameters)."""
         raise NotImplementedError
 
     def sql(self, filters: Filters, *, csv_lines: bool = False) -> tuple[str, dict[str, Any]]:
@@ -76,7 +69,7 @@ class RawReport:
 
         Timestamps are formatted in the session's time zone: run it as `rows()` does, with the chain's set.
         """
-        where, params = self.where(filters)
+        scope = self.scope(filters)
         if csv_lines:
             quoted, plain, tenant = [], [], []
             for kind, expression in self.fields:
@@ -102,10 +95,10 @@ class RawReport:
                 for kind, expression in self.fields
             )
         sql = (
-            f"SELECT {select} FROM {self.from_clause(clauses)} "
-            f"WHERE {self.instant} >= %(starts_at)s AND {self.instant} < %(ends_at)s{where} ORDER BY {self.order}"
+            f"SELECT {select} FROM {self.source} {scope.joins} "
+            f"WHERE {self.instant} >= %(starts_at)s AND {self.instant} < %(ends_at)s{scope.where} ORDER BY {self.order}"
         )
-        return sql, params
+        return sql, dict(scope.params)
 
     def _bound(self, filters: Filters, period: Period, tz: str, csv_lines: bool) -> tuple[str, dict[str, Any]]:
         sql, params = self.sql(filters, csv_lines=csv_lines)
@@ -146,13 +139,13 @@ class RawReport:
                 cursor.execute(f"SET {scope}TIME ZONE %s", [before])
 
     def count(self, *, period: Period, filters: Filters, tz: str) -> int:
-        where, params = self.where(filters)
+        scope = self.scope(filters)
         starts_at, ends_at = period.bounds(_zone(tz))
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT count(*) FROM {self.from_clause(clauses)} "
-                f"WHERE {self.instant} >= %(starts_at)s AND {self.instant} < %(ends_at)s{where}",
-                {**params, "starts_at": starts_at, "ends_at": ends_at},
+                f"SELECT count(*) FROM {self.source} {scope.joins} "
+                f"WHERE {self.instant} >= %(starts_at)s AND {self.instant} < %(ends_at)s{scope.where}",
+                {**scope.params, "starts_at": starts_at, "ends_at": ends_at},
             )
             return int(cursor.fetchone()[0])
 
@@ -164,16 +157,18 @@ def _zone(tz: str) -> Any:
 
 
 class SalesRows(RawReport):
-    def where(self, filters: Filters) -> tuple[str, dict[str, Any]]:
-        scope = filters.scope(RAW_SALES, joined=("d", "l", "p"))  # a venue filter selects no sales
+    def scope(self, filters: Filters) -> Scope:
+        # The locations are joined only when a filter needs them (a tenth of an export's time when left out).
+        scope = filters.scope(RAW_SALES, joined=("d", "p"))  # a venue filter selects no sales
         assert scope is not None
-        return scope.where, dict(scope.params)
+        return scope
 
 
 class BookingRows(RawReport):
-    def where(self, filters: Filters) -> tuple[str, dict[str, Any]]:
-        scope = booking_scope(filters)  # a machine or product filter selects no bookings
-        return scope.where, dict(scope.params)
+    def scope(self, filters: Filters) -> Scope:
+        scope = filters.scope(RAW_BOOKINGS, joined=("r",))  # a machine or product filter selects no bookings
+        assert scope is not None
+        return scope
 
 
 def _text(key: str) -> Column:
@@ -190,10 +185,9 @@ RAW_REPORTS: dict[str, RawReport] = {
         ),
         source="""fleet_sale s
             JOIN fleet_device d ON d.id = s.device_id
-            {region_join}
             JOIN fleet_product p ON p.id = s.product_id
             LEFT JOIN fleet_customer c ON c.id = s.customer_id""",
-        instant="s.sold_at", order="s.sold_at, s.id", region_join="JOIN fleet_location l ON l.id = d.location_id",
+        instant="s.sold_at", order="s.sold_at, s.id",
         columns=(
             _text("transaction_id"), _text("sold_at"), _text("device"), _text("product"),
             Column("quantity", "quantity", "integer"), Column("amount", "amount", "money"),
@@ -209,9 +203,8 @@ RAW_REPORTS: dict[str, RawReport] = {
         ),
         source="""bookings_booking b
             JOIN bookings_resource r ON r.id = b.resource_id
-            {region_join}
             LEFT JOIN fleet_customer c ON c.id = b.customer_id""",
-        instant="b.starts_at", order="b.starts_at, b.id", region_join="JOIN fleet_location l ON l.id = r.location_id",
+        instant="b.starts_at", order="b.starts_at, b.id",
         columns=(
             _text("booking_id"), _text("resource"), _text("starts_at"), _text("ends_at"), _text("status"),
             Column("amount", "amount", "money"), _text("customer"), _text("created_at"),
