@@ -170,7 +170,7 @@ class ExportJobDownloadApi(CapabilityAPIView):
         if job.status != ExportJob.Status.DONE or not job.file:
             raise Http404("This export has no file (yet).")
         # The stored name was made from the schema, the report and the dates only (ExportSpec.filename).
-        filename = PurePosixPath(job.file.name).name
+        filename = PurePosixPath(job.file.name or "").name
         response = FileResponse(job.file.open("rb"), content_type=exports.CONTENT_TYPES[job.format])
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         response["X-Content-Type-Options"] = "nosniff"

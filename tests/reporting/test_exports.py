@@ -178,6 +178,13 @@ def test_raw_bookings_and_filters(seeded: ChainFixture) -> None:
     assert csv_rows(body)[1] == []
     _, body, _ = export(client, "sales", "csv", {**data.RANGE, "resource": [data_resource_id("CRT")]})
     assert csv_rows(body)[1] == []
+    # A region filter joins the locations: R1 is North, where A-1 and the court are.
+    _, body, _ = export(client, "sales", "csv", {**data.RANGE, "region": ["R1"]})
+    assert [row["device"] for row in csv_rows(body)[1]] == ["A-1"] * 4
+    _, body, _ = export(client, "bookings", "xlsx", {**data.RANGE, "region": ["R1"]})
+    assert len(xlsx_sheets(body)["Data"]) == 1 + 3
+    _, body, _ = export(client, "bookings", "csv", {**data.RANGE, "region": ["R2"]})
+    assert csv_rows(body)[1] == []
 
 
 def data_device_id(asset: str) -> int:
@@ -273,14 +280,16 @@ def test_raw_csv_lines_are_what_pythons_csv_writer_writes(seeded: ChainFixture) 
     machine = f.device("Q,1", f.location("Q", name="Quote"))
     item = f.product('P"3')
     f.sale(machine, item, f.local("2026-03-28 13:00"), "2.50", buyer=awkward, slot="+B1")
-    f.sale(machine, item, f.local("2026-03-28 14:00"), "0.0001", buyer=plain)
+    f.sale(machine, item, f.local("2026-03-28 14:00:00.250000"), "0.0001", buyer=plain)
     status, body, _ = export(seeded.client("manager"), "sales", "csv", data.RANGE)
     assert status == 200
     sql, params = RAW_REPORTS["sales"].sql(get_params_filters())
     start, end = datetime(2026, 3, 27, tzinfo=f.STOCKHOLM), datetime(2026, 3, 31, tzinfo=f.STOCKHOLM)
     with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL TIME ZONE 'Europe/Stockholm'")  # as rows() runs the query
         cursor.execute(sql, {**params, "starts_at": start, "ends_at": end, "tz": "Europe/Stockholm"})
         rows = cursor.fetchall()
+        cursor.execute("SET LOCAL TIME ZONE 'UTC'")
     expected = io.StringIO()
     writer = csv_module.writer(expected, lineterminator="\r\n")
     writer.writerow([c.key for c in RAW_REPORTS["sales"].columns])
@@ -290,6 +299,7 @@ def test_raw_csv_lines_are_what_pythons_csv_writer_writes(seeded: ChainFixture) 
     assert parsed["'=1,\"two\"\r\nthree"]["slot"] == "'+B1"
     assert parsed["'=1,\"two\"\r\nthree"]["device"] == "Q,1" and parsed["a b;c"]["product"] == 'P"3'
     assert parsed["a b;c"]["amount"] == "0.0001"
+    assert parsed["a b;c"]["sold_at"] == "2026-03-28T14:00:00.250000+01:00"  # as isoformat() writes it
 
 
 def get_params_filters() -> Any:
