@@ -107,9 +107,8 @@ class StatementTimeoutMiddleware:
             return self.get_response(request)
         finally:
             try:
-                if not connection.in_atomic_block:
-                    with connection.cursor() as cursor:
-                        cursor.execute("RESET statement_timeout")
+                with connection.cursor() as cursor:
+                    cursor.execute("RESET statement_timeout")
             except Exception:  # a broken connection is discarded at the end of the request anyway
                 logger.warning("could not reset statement_timeout", exc_info=True)
 

@@ -60,6 +60,8 @@ def test_api_conforms_to_its_schema(api_schema: Any, chain_a: ChainFixture) -> N
     for result in api_schema.get_all_operations():
         operation = result.ok()
         operations += 1
+        if (operation.method.upper(), operation.path) == ("DELETE", "/api/me/token/"):
+            continue  # would revoke the caller's own token mid-run; tests/security covers revoking
 
         @given(case=operation.as_strategy())
         @settings(
