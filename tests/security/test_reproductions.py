@@ -20,7 +20,7 @@ from fleet.services.retention import dex_rejected_purge
 from fleet.tasks import dex_rejected_purge_task
 from tests.analytics import api_factories as f
 from tests.conftest import ChainFixture
-from tests.fleet.conftest import Catalog, catalog  # noqa: F401 (the fixture)
+from tests.fleet.conftest import Catalog
 
 VENDO = (Path("/work/shared/samples/dex") / "vendo-721.txt").read_bytes()  # ID101 D0451879 = catalog.dev1
 ROW = {"transaction_id": "r-1", "sold_at": "2026-03-01T12:30:00+01:00", "device": "D-001", "product": "COLA", "quantity": 1, "amount": "1.50"}
