@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django_tenants.middleware.main.TenantMainMiddleware",
     "chains.middleware.ChainTimeZoneMiddleware",
     "csp.middleware.CSPMiddleware",
+    "cvd.middleware.AdminStyleCSPMiddleware",
     "cvd.middleware.NoStoreMiddleware",
     "cvd.middleware.SignInThrottleMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
