@@ -58,7 +58,7 @@ def test_the_test_settings_leave_the_suite_unthrottled(chain_a: ChainFixture) ->
     assert {viewer.get("/api/me/").status_code for _ in range(30)} == {200}
 
 
-@pytest.mark.parametrize("path", ["/admin/login/", "/api/me/", "/api/docs/", "/api/schema/", "/account/token/", "/nowhere/"])
+@pytest.mark.parametrize("path", ["/admin/login/", "/admin/", "/api/me/", "/api/docs/", "/api/schema/", "/account/token/", "/nowhere/"])
 def test_every_page_has_a_content_security_policy(chain_a: ChainFixture, path: str) -> None:
     response = chain_a.client("viewer").get(path)
     policy = response.headers["Content-Security-Policy"]
@@ -67,10 +67,23 @@ def test_every_page_has_a_content_security_policy(chain_a: ChainFixture, path: s
     assert directives["script-src"] == "'self'", "no inline or third-party scripts anywhere"
     assert directives["object-src"] == "'none'"
     assert directives["frame-ancestors"] == "'self'"
-    if path == "/api/docs/":
-        assert directives["style-src"] == "'self' 'unsafe-inline'", "Swagger UI's one inline style block, on this page only"
+    if path == "/api/docs/" or path.startswith("/admin/"):
+        # Swagger UI's one inline style block, the admin's style attributes: styles only, on these pages only.
+        assert directives["style-src"] == "'self' 'unsafe-inline'"
     else:
         assert directives["style-src"] == "'self'"
+
+
+def test_the_browsable_api_may_style_inline_but_never_script(chain_a: ChainFixture) -> None:
+    response = chain_a.client("viewer").get("/api/me/", HTTP_ACCEPT="text/html")
+    assert response["Content-Type"].startswith("text/html")
+    policy = response.headers["Content-Security-Policy"]
+    assert "style-src 'self' 'unsafe-inline'" in policy and "script-src 'self';" in policy + ";"
+
+
+def test_the_export_page_loads_the_script_that_replaces_its_inline_handler(chain_a: ChainFixture) -> None:
+    page = _admin(chain_a).get("/admin/fleet/location/export/").content.decode()
+    assert "/static/chains/csp_handlers.js" in page and 'onchange="onSelectToggleChange(event)"' in page
 
 
 def test_swagger_ui_runs_from_our_own_files(chain_a: ChainFixture) -> None:
