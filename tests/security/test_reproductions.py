@@ -86,7 +86,8 @@ def test_a_huge_filter_list_is_refused_quickly(chain_a: ChainFixture) -> None:
     took = time.monotonic() - started
     assert response.status_code == 400
     assert response.json() == {"device": ["at most 1000 values; this has 300000."]}
-    assert took < 1.5, f"{took:.2f} s"
+    # It held a worker for 13.3 s before; ~0.2 s on a quiet machine now (the bound leaves room for a busy one).
+    assert took < 5, f"{took:.2f} s"
     # 1,000 is still fine, as a comma list or repeated.
     ok = chain_a.client("viewer").get("/api/analytics/asset-sales/?device=" + ",".join(map(str, range(1, 1001))))
     assert ok.status_code == 200
@@ -133,7 +134,7 @@ def test_a_slow_analytics_read_is_stopped_with_a_503(chain_a: ChainFixture, monk
             cursor.execute("SELECT pg_sleep(3)")
         return {}
 
-    monkeypatch.setattr("analytics.apis.dashboard.dashboard", slow_dashboard)
+    monkeypatch.setattr("analytics.reports.dashboard", slow_dashboard)  # what the dashboard report computes with
     started = time.monotonic()
     response = chain_a.client("viewer").get("/api/analytics/dashboard/")
     assert time.monotonic() - started < 2
