@@ -42,8 +42,12 @@ def max_filter_values() -> int:
     return int(getattr(settings, "CVD_MAX_FILTER_VALUES", DEFAULT_MAX_FILTER_VALUES))
 
 
+def _too_many_text(count: int) -> str:
+    return f"at most {max_filter_values()} values; this has {count}."
+
+
 def _too_many(count: int) -> serializers.ValidationError:
-    return serializers.ValidationError(f"at most {max_filter_values()} values; this has {count}.")
+    return serializers.ValidationError(_too_many_text(count))
 
 
 
@@ -102,7 +106,7 @@ class AnalyticsParamsSerializer(_FilterParams):  # type: ignore[misc,valid-type]
             if isinstance(field, serializers.ListField) and not isinstance(field, _CommaListField):
                 value = field.get_value(data)
                 if isinstance(value, (list, tuple)) and len(value) > limit:
-                    errors[name] = [str(message) for message in _too_many(len(value)).detail]  # type: ignore[union-attr]
+                    errors[name] = [_too_many_text(len(value))]
         if errors:
             raise serializers.ValidationError(errors)
         return super().to_internal_value(data)

@@ -1,4 +1,4 @@
-"""The platform admin (public schema): chains and their domains, and platform users."""
+"""The platform admin (public schema): chains, domains, platform users; and the chain admin's users and tokens."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
+from django.http import HttpRequest
+from rest_framework.authtoken.admin import TokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 
 from chains.models import Chain, Domain
 
@@ -49,10 +52,8 @@ platform_site.register(Group, GroupAdmin)
 
 
 # --- The chain admin (admin.site, on a chain's domain): its users and their API tokens ----------------
-# Importing the modules that register User and TokenProxy first lets these registrations replace theirs.
-import rest_framework.authtoken.admin  # noqa: E402, F401
-from django.http import HttpRequest  # noqa: E402
-from rest_framework.authtoken.models import TokenProxy  # noqa: E402
+# rest_framework.authtoken.admin and django.contrib.auth.admin (imported above, so their registrations
+# have happened) registered TokenProxy and User on admin.site; these replace them.
 
 
 class ChainUserAdmin(UserAdmin):
@@ -75,7 +76,7 @@ class ChainUserAdmin(UserAdmin):
         return not self._guards_superuser(request, obj) and super().has_delete_permission(request, obj)
 
 
-class ChainTokenAdmin(rest_framework.authtoken.admin.TokenAdmin):
+class ChainTokenAdmin(TokenAdmin):
     """Who has an API token and until when. Tokens are made by their owner only (/account/token/);
     an Admin may revoke (delete) one, never read (only digests are stored) or make one."""
 

@@ -32,7 +32,7 @@ def is_loopback(address: str) -> bool:
         return False
 
 
-def password_is_weak(password: str, user: AbstractBaseUser) -> bool:
+def password_is_weak(password: str, user: Any) -> bool:
     try:
         validate_password(password, user)
     except ValidationError:

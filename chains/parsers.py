@@ -126,6 +126,9 @@ class StrictJSONParser(JSONParser):
             raise serializers.ValidationError({"body": [f"JSON is nested deeper than {max_depth()} levels."]}) from exc
         except ValueError as exc:
             raise serializers.ValidationError({"body": [f"JSON parse error - {exc}"]}) from exc
-        # A bare string or number is left to the view, which names the field it expected.
+        if not isinstance(data, (dict, list)):
+            # Named after the field the view reads its body into (`rows` for batches), else "body".
+            field = getattr(parser_context.get("view"), "json_body_field", "body")
+            raise serializers.ValidationError({field: ["Send a JSON object (or, for batches, a list of objects)."]})
         check_json_value(data)
         return data

@@ -93,6 +93,7 @@ class BatchImportApi(CapabilityAPIView):
     parser_classes = [StrictJSONParser, MultiPartParser, FormParser]
     key: ClassVar[str] = ""
     job_kind: ClassVar[str] = ""
+    json_body_field: ClassVar[str] = "rows"  # where StrictJSONParser reports a body that is not an object or list
     push: ClassVar[Callable[..., ImportReport]]
     file_import: ClassVar[Callable[..., ImportReport]]
 

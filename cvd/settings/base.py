@@ -83,11 +83,13 @@ SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
 TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    # Static files first: they are the same for every chain, so no domain lookup (a query) per file.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
     "chains.middleware.ChainTimeZoneMiddleware",
-    "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
+    "cvd.middleware.AdminStyleCSPMiddleware",
     "cvd.middleware.NoStoreMiddleware",
     "cvd.middleware.SignInThrottleMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -20,7 +20,7 @@ from bookings.models import Booking, FunnelEvent
 from chains.parsers import StrictJSONParser
 from fleet.models import DexRead, ImportJob, Sale
 from tests.conftest import ROLES, ChainFixture
-from tests.fleet.conftest import Catalog, catalog  # noqa: F401 (the fixture)
+from tests.fleet.conftest import Catalog
 from tests.test_capabilities import _walk
 
 # A row valid in every respect but the one being fuzzed (device D-001 and product COLA are the catalog's).
