@@ -70,6 +70,8 @@ class Formatter:
         if kind == "change":
             number = float(value)
             return f"{'+' if number > 0 else ''}{number:,.1f} %"
+        if kind == "weekday":
+            return ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[int(value) - 1] if 1 <= int(value) <= 7 else str(value)
         if kind == "boolean":
             return "yes" if value else "no"
         if kind == "datetime" and isinstance(value, datetime):

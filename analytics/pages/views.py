@@ -74,6 +74,10 @@ def api_url(report: str, data: QueryDict) -> str:
     return f"/api/analytics/{report}/" + (f"?{encoded}" if encoded else "")
 
 
+# Fractions the registry types as plain numbers (they may pass 1), shown as percentages.
+SHOWN_AS_RATE = {"utilization", "completion_rate"}
+
+
 def report_cols(report: str, keys: list[str], links: Mapping[str, Callable[[Row], str | None]] | None = None,
                 labels: Mapping[str, str] | None = None) -> list[Col]:
     """Columns of a report's main list, typed by the registry."""
@@ -82,8 +86,13 @@ def report_cols(report: str, keys: list[str], links: Mapping[str, Callable[[Row]
     for key in keys:
         column = declared[key]
         label = (labels or {}).get(key, column.label)
-        cols.append(Col(key, label, column.kind, (links or {}).get(key)))
+        kind = "rate" if key in SHOWN_AS_RATE else column.kind
+        cols.append(Col(key, label, kind, (links or {}).get(key)))
     return cols
+
+
+def heat_kind(metric: str) -> str:
+    return {"revenue": "money", "utilization": "rate"}.get(metric, "integer")
 
 
 class Page(View):
@@ -311,7 +320,7 @@ def device_points(rows: list[Row], links: Links, fmt: Formatter) -> list[dict[st
     }
     points = []
     for row in rows:
-        lat, lon, code, name = where.get(row["device_id"], (None, None, "", ""))
+        lat, lon, _code, name = where.get(row["device_id"], (None, None, "", ""))
         if lat is None or lon is None:
             continue
         points.append({"lat": float(lat), "lon": float(lon), "label": str(row["asset"]), "href": links.device(row["asset"]),
@@ -527,6 +536,7 @@ class LocationPage(Page):
 
     def build(self, **kwargs: Any) -> list[dict[str, Any]]:
         location = get_object_or_404(Location, code=kwargs["code"])
+        self.export_overrides = {"location": location.id}
         self.heading = f"{location.name} ({location.code})"
         self.subtitle = ", ".join(part for part in (location.address, location.city, location.region) if part)
         answer = self.run("dashboard", location=location.id)
@@ -588,12 +598,11 @@ class TrendsPage(Page):
                 Col("date", "Date", "date"), Col("forecast", "Forecast", "number"), Col("lower", "Lower", "number"),
                 Col("upper", "Upper", "number")], forecast, key="forecast"), wide=False),
             self.table_section(table(self.fmt, "trends", "Seasonality (weekday factors)", [
-                Col("weekday", "Weekday", "integer"), Col("mean", "Mean", "number"), Col("factor", "Factor", "number")],
+                Col("weekday", "Weekday", "weekday"), Col("mean", "Mean", "number"), Col("factor", "Factor", "number")],
                 answer.get("seasonality", []), key="seasonality"), wide=False),
             self.kpi_section("Backtest", [("holdout_days", "Held-out days", "integer"), ("mae", "MAE", "number"),
                                           ("mape", "MAPE %", "number")], answer.get("backtest", {}), report="trends"),
-            self.heatmap_section("heatmap", f"Weekday × hour ({heat_metric})", heat,
-                                 "money" if heat_metric == "revenue" else "number"),
+            self.heatmap_section("heatmap", f"Weekday × hour ({heat_metric})", heat, heat_kind(heat_metric)),
         ]
 
 
@@ -705,7 +714,7 @@ class VenuesPage(Page):
                               "no_show_rate", list_key="no_show_trend", value_kind="rate", label="No-show rate",
                               cols=[Col("date", "Date", "date"), Col("bookings", "Bookings", "integer"),
                                     Col("no_shows", "No-shows", "integer"), Col("no_show_rate", "No-show rate", "rate")]),
-            self.heatmap_section("heatmap", "Peak times (bookings by weekday × hour)", heat, "number"),
+            self.heatmap_section("heatmap", "Peak times (bookings by weekday × hour)", heat, "integer"),
             self.chart_section(chart("funnel", "Booking funnel", [row["step"] for row in steps],
                                      [("Sessions", [row["sessions"] for row in steps])], kind="bar", value_kind="integer"),
                                table(self.fmt, "conversion", "Funnel", report_cols("conversion", [
@@ -727,6 +736,7 @@ class VenuePage(Page):
 
     def build(self, **kwargs: Any) -> list[dict[str, Any]]:
         resource = get_object_or_404(Resource.objects.select_related("location"), code=kwargs["code"])
+        self.export_overrides = {"resource": resource.id}
         self.heading = f"{resource.name} ({resource.code})"
         self.subtitle = f"{resource.resource_type or 'resource'} at {resource.location.name}"
         answer = self.run("utilization", resource=resource.id)
@@ -749,13 +759,19 @@ class VenuePage(Page):
         return sections
 
 
+CUSTOMERS_LIMIT = 100
+
+
 class CustomersPage(Page):
     active = "customers"
     title = "Customers"
     export_report = "customers"
 
     def build(self, **kwargs: Any) -> list[dict[str, Any]]:
-        answer = self.run("customers")
+        # The RFM list holds every customer; the page lists the most valuable unless ?limit= says otherwise
+        # (segments, lifetime value and churn always cover everyone).
+        limit = self.query.get("limit") or str(CUSTOMERS_LIMIT)
+        answer = self.run("customers", limit=limit)
         segments = answer.get("segments", [])
         return [
             self.kpi_section("Lifetime value", [("customers", "Customers", "integer"), ("total", "Total", "money"),
@@ -776,7 +792,8 @@ class CustomersPage(Page):
             self.table_section(table(self.fmt, "customers", "Customers (RFM)", report_cols("customers", [
                 "customer", "segment", "recency_days", "frequency", "monetary", "lifetime_value", "average_order_value",
                 "churn_risk", "first_purchase", "last_purchase"]), answer["rfm"],
-                caption="Add ?limit=N to the address to list only the N most valuable customers.",
+                caption=f"The {limit} most valuable customers; add ?limit=N to the address for more (at most 1000); "
+                        "the export holds them all.",
                 empty="No customers in this range.")),
         ]
 

@@ -44,7 +44,7 @@ def with_csp(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[byte
 
 
 class QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 

@@ -79,8 +79,10 @@ def same_as_api(shown: str, value: Any) -> bool:
     """Money and dates are strings in the API and equal to the letter; numbers are equal as numbers (0.0 is 0)."""
     if value is None:
         return shown == ""
-    if isinstance(value, bool) or isinstance(value, str):
-        return shown == str(value).lower() if isinstance(value, bool) else shown == value
+    if isinstance(value, bool):
+        return shown == str(value).lower()
+    if isinstance(value, str):
+        return shown == value
     return float(shown) == float(value)
 
 

@@ -57,9 +57,7 @@ def build_world(tz: str) -> World:
         (vm2, cola, 1, "5.00", 2), (vm2, cola, 5, "7.75", 3),
         (vm3, chips, 3, "1.75", 1),
     ]
-    n = 0
-    for machine, item, offset, amount, quantity in rows:
-        n += 1
+    for n, (machine, item, offset, amount, quantity) in enumerate(rows, start=1):
         day = start + timedelta(days=offset)
         hour = 1 if day == today else 10  # today's sale lies before now in any zone at any test hour… mostly
         when = min(local(day, hour), timezone.now() - timedelta(minutes=1))
