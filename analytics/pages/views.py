@@ -74,6 +74,7 @@ def api_url(report: str, data: QueryDict) -> str:
     return f"/api/analytics/{report}/" + (f"?{encoded}" if encoded else "")
 
 
+COMMON_LABELS = {"sku": "SKU", "z": "z", "rfm": "RFM", "code": "Code", "product_name": "Product"}
 # Fractions the registry types as plain numbers (they may pass 1), shown as percentages.
 SHOWN_AS_RATE = {"utilization", "completion_rate"}
 
@@ -85,7 +86,7 @@ def report_cols(report: str, keys: list[str], links: Mapping[str, Callable[[Row]
     cols = []
     for key in keys:
         column = declared[key]
-        label = (labels or {}).get(key, column.label)
+        label = (labels or {}).get(key) or COMMON_LABELS.get(key, column.label)
         kind = "rate" if key in SHOWN_AS_RATE else column.kind
         cols.append(Col(key, label, kind, (links or {}).get(key)))
     return cols
@@ -648,6 +649,9 @@ class RoutesPage(Page):
         ]
 
 
+INVENTORY_LIMIT = 200
+
+
 class InventoryPage(Page):
     active = "inventory"
     title = "Inventory"
@@ -658,7 +662,10 @@ class InventoryPage(Page):
         self.extra_controls = [{"name": "route", "label": "Pick list for route", "blank": "None", "options": [
             {"value": str(pk), "label": f"{name} ({code})", "selected": str(pk) == route}
             for pk, code, name in Route.objects.order_by("code").values_list("id", "code", "name")]}]
-        answer = self.run("inventory")
+        # Every slot of the chain can be thousands of rows: the page lists the most urgent unless ?limit= says
+        # otherwise (the risk counts always cover every slot, and the export holds them all).
+        limit = self.query.get("limit") or str(INVENTORY_LIMIT)
+        answer = self.run("inventory", limit=limit)
         link = self.links
         sections = [
             self.kpi_section("Out-of-stock risk", [("out", "Empty", "integer"), ("high", "Empty within 2 days", "integer"),
@@ -669,7 +676,8 @@ class InventoryPage(Page):
                 "asset", "slot", "sku", "product_name", "capacity", "estimated_stock", "daily_velocity",
                 "days_until_empty", "risk", "last_fill_at"], {"asset": link.by("device", "asset"),
                                                               "sku": link.by("product", "sku")}, {"asset": "Device"}),
-                answer["slots"], empty="No planogram slots.")),
+                answer["slots"], empty="No planogram slots.",
+                caption=f"The {limit} most urgent slots; add ?limit=N to the address for more (at most 1000).")),
         ]
         pick = answer.get("pick_list")
         if pick:

@@ -57,8 +57,9 @@ def range_query(site: Site) -> str:
 def go(visit: Visit, site: Site, path: str, query: str = "") -> None:
     response = visit.page.goto(site.url(path) + (f"?{query}" if query else ""))
     assert response is not None and response.status == 200, (path, response and response.status)
-    visit.page.wait_for_load_state("networkidle")
-    visit.page.wait_for_selector("html[data-ready=true]")
+    # the scripts ran (charts are drawn synchronously) and every map has its outlines
+    visit.page.wait_for_selector("html[data-ready=true]", state="attached")
+    visit.page.wait_for_function("[...document.querySelectorAll('[data-map]')].every(m => m.dataset.rendered)")
 
 
 def api(visit: Visit, site: Site, report: str, query: str) -> dict[str, Any]:
@@ -109,7 +110,6 @@ def test_sign_in_form_then_every_page_for_every_role(site: Site, visit: Callable
                 assert charts.nth(index).get_attribute("data-rendered") == "true", path
             maps = seen.page.locator("[data-map]")
             for index in range(maps.count()):
-                seen.page.wait_for_selector("[data-map][data-rendered]")
                 assert maps.nth(index).get_attribute("data-rendered") == "true", path
                 assert maps.nth(index).locator("path.leaflet-interactive").count() >= 1, path  # the markers
             for table in seen.page.locator("table[data-table]").all():
