@@ -112,7 +112,6 @@ def run() -> None:
 
     from bench.bench_analytics import _bench_chain, _ensure_rollups
     from bench.bench_rollups import CHAINS, ensure_bench_chain
-
     from chains.models import Chain
 
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop shares this thread
