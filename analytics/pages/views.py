@@ -272,12 +272,19 @@ class DashboardPage(Page):
             "Key figures", spec, answer["kpis"], change=answer.get("change_pct"), previous=answer.get("previous"),
             live=True, report="dashboard",
         )]
-        sections.append(self.series_chart(
-            "revenue-daily", "Revenue per day", "dashboard", answer["series"], "revenue",
-            cols=[Col(c.key, c.label, c.kind) for c in get_report("dashboard").columns],
-        ))
         link = self.links
+        if self.context["has_resources"]:
+            venues = self.run("utilization", limit=10)
+            sections.append(self.kpi_section("Venues", VENUE_KPIS, venues["total"], report="utilization"))
+            sections.append(self.table_section(table(self.fmt, "utilization", "Top resources by utilization", report_cols(
+                "utilization", ["code", "name", "location_name", "bookings", "no_show_rate", "utilization", "revenue"],
+                {"code": link.by("resource", "code")}), venues["resources"], empty="No resources in scope."),
+                wide=not self.context["has_devices"]))
         if self.context["has_devices"]:
+            sections.append(self.series_chart(
+                "revenue-daily", "Revenue per day", "dashboard", answer["series"], "revenue",
+                cols=[Col(c.key, c.label, c.kind) for c in get_report("dashboard").columns],
+            ))
             sections.append(self.table_section(table(self.fmt, "dashboard", "Top devices", [
                 Col("asset", "Device", "text", link.by("device", "asset")), Col("location_name", "Location"),
                 Col("revenue", "Revenue", "money"), Col("units", "Units", "integer"),
@@ -287,10 +294,11 @@ class DashboardPage(Page):
                 Col("sku", "SKU", "text", link.by("product", "sku")), Col("name", "Product"), Col("category", "Category"),
                 Col("revenue", "Revenue", "money"), Col("units", "Units", "integer"),
             ], answer.get("top_products", []), key="top_products"), wide=False))
-        sections.append(self.table_section(table(self.fmt, "dashboard", "Top locations", [
-            Col("code", "Code", "text", link.by("location", "code")), Col("name", "Location"), Col("region", "Region"),
-            Col("revenue", "Revenue", "money"), Col("transactions", "Transactions", "integer"),
-        ], answer.get("top_locations", []), key="top_locations"), wide=False))
+            sections.append(self.table_section(table(self.fmt, "dashboard", "Top locations", [
+                Col("code", "Code", "text", link.by("location", "code")), Col("name", "Location"),
+                Col("region", "Region"), Col("revenue", "Revenue", "money"),
+                Col("transactions", "Transactions", "integer"),
+            ], answer.get("top_locations", []), key="top_locations"), wide=False))
         sections.append(self.note("Latest alerts", "Alerts that fire for this chain are listed in the alert center.",
                                   [("Open the alert center", "/alerts/")]))
         return sections

@@ -31,8 +31,8 @@ class Hooks(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
-        if "data-kpi" in found:
-            self.kpis[found["data-kpi"] or ""] = found.get("data-value") or ""
+        if "data-kpi" in found:  # the first of a name: the page's own report comes first
+            self.kpis.setdefault(found["data-kpi"] or "", found.get("data-value") or "")
         if tag == "table" and "data-table" in found:
             self.tables.append(found["data-table"] or "")
         if "data-export" in found:
