@@ -8,9 +8,11 @@ a console error in the tests, whatever the settings of the day add.
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,6 +31,23 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self';
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 ROLES = ("viewer", "manager", "admin")
+
+
+@contextmanager
+def async_unsafe_allowed() -> Iterator[None]:
+    """Playwright's sync API keeps an event loop on this thread, while the tests' ORM calls stay synchronous.
+
+    Allowed only while the browser runs (its module): a leftover variable would leak into other tests' subprocesses.
+    """
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
 def with_csp(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
@@ -89,15 +108,12 @@ def site(django_db_setup: None, django_db_blocker: Any) -> Iterator[Site]:
             made.delete(force_drop=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    import os
-
+    """One Chromium for the browser tests' module; stopped after it, so the event loop leaves with it."""
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps an event loop on this thread; the ORM calls of the tests are still synchronous.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
+    with async_unsafe_allowed(), sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
@@ -119,7 +135,7 @@ class Visit:
         self.context.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def storage_states(site: Site, browser: Any) -> dict[str, Any]:
     """Sign in once per role through the form, and keep the session for the tests."""
     states = {}
