@@ -21,7 +21,7 @@ from rest_framework.exceptions import ValidationError
 
 from analytics.pages.context import cleaned_query, filter_bar, filter_query, page_context
 from analytics.pages.presentation import Col, Formatter, Table, chart, heat_class, kpis, table
-from analytics.reports import get_report
+from analytics.reports import Column, get_report
 from bookings.models import Resource
 from chains.capabilities import ANALYTICS_READ
 from fleet.models import Device, DexRead, Location, PlanogramSlot, Product
@@ -85,7 +85,8 @@ def report_cols(report: str, keys: list[str], links: Mapping[str, Callable[[Row]
     declared = {column.key: column for column in get_report(report).columns}
     cols = []
     for key in keys:
-        column = declared[key]
+        # A column the registry no longer declares shows as text rather than failing the page.
+        column = declared.get(key) or Column(key, key.replace("_", " ").capitalize(), "text")
         label = (labels or {}).get(key) or COMMON_LABELS.get(key, column.label)
         kind = "rate" if key in SHOWN_AS_RATE else column.kind
         cols.append(Col(key, label, kind, (links or {}).get(key)))
