@@ -145,6 +145,9 @@ def test_figures_on_the_pages_equal_the_api(site: Site, visit: Callable[..., Vis
         compared = [key for key in shown if key in expected]
         assert compared, path
         for key in compared:
+            if key == "revenue_run_rate":  # counts today's elapsed time: it moves between page and API request
+                assert abs(float(shown[key]) - float(expected[key])) <= 0.01 * float(expected[key]), (path, key)
+                continue
             assert same_as_api(shown[key], expected[key]), (path, key, shown[key], expected[key])
     # and the hand sums (computed in tests/pages/world.py, not by the code): the fleet's revenue and units
     go(seen, site, "/assets/", query)

@@ -160,7 +160,9 @@ def test_kpi_values_are_the_apis_and_the_hand_sums(chain_a: ChainFixture, world:
     page = hooks(client.get("/dashboard/", params).content.decode())
     api: dict[str, Any] = client.get("/api/analytics/dashboard/", params).json()
     for field, value in api["kpis"].items():
-        if field in page.kpis:
+        if field == "revenue_run_rate":  # counts today's elapsed time: it moves between the two requests
+            assert abs(float(page.kpis[field]) - float(value)) <= 0.01 * float(value), field
+        elif field in page.kpis:
             assert page.kpis[field] == ("" if value is None else str(value)), field
     fleet = hooks(client.get("/assets/", params).content.decode())
     assert fleet.kpis["total_revenue"] == str(world.revenue) == "1264.75"
