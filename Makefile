@@ -7,7 +7,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 export PORT HOST
 
-.PHONY: run setup test test-external bench lint typecheck clean
+.PHONY: run setup test test-external bench lint typecheck clean vendor
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test-external: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench
+
+# The pages' browser libraries: npm (with the lockfile) into analytics/pages/static/pages/vendor, which is committed.
+vendor:
+	cd frontend && npm ci --no-audit --no-fund && npm run vendor
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

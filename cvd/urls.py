@@ -1,4 +1,4 @@
-"""URLs on a chain's domain: the chain's admin, its API and the API schema."""
+"""URLs on a chain's domain: the chain's admin, its API, the API schema, sign-in and the pages."""
 
 from csp.decorators import csp_update
 from django.contrib import admin
@@ -32,4 +32,5 @@ urlpatterns = [
         csp_update({"style-src": ["'unsafe-inline'"]})(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
         name="api-docs",
     ),
+    path("", include("analytics.pages.urls")),
 ]

@@ -67,6 +67,7 @@ TENANT_APPS = [
     "routes",
     "bookings",
     "analytics",
+    "analytics.pages",
     "reporting",
     "reporting.alerts",
     # No tables: the demo chains' data and `bootstrap`/`seed_demo`, built on every domain app above.
@@ -166,7 +167,11 @@ AUTHENTICATION_BACKENDS = ["chains.auth.SignInBackend"]
 # A password that fails the validators above (the demo accounts' "demo", anything set before them) signs
 # in from a loopback address only; production refuses it from everywhere.
 CVD_WEAK_PASSWORDS_FROM_LOOPBACK = env.bool("CVD_WEAK_PASSWORDS_FROM_LOOPBACK", default=True)
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/dashboard/"
+LOGOUT_REDIRECT_URL = "/login/"
+# A tile server for the pages' maps ({z}/{x}/{y} template); empty: only the shipped country/state outlines.
+CVD_MAP_TILE_URL = env.str("CVD_MAP_TILE_URL", default="")
 
 # Lock-out (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from one address, that
 # username is refused from that address for AXES_COOLOFF_TIME, right password or not (429).
