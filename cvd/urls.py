@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from chains.apis import MeApi, MyTokenApi
 from chains.pages import account_token
 from reporting.apis import ExportApi
+from reporting.pages import AlertAcknowledgePage, AlertsPage, ReportsPage
 
 admin.site.site_header = "CVD"
 admin.site.site_title = "CVD"
@@ -32,5 +33,9 @@ urlpatterns = [
         csp_update({"style-src": ["'unsafe-inline'"]})(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
         name="api-docs",
     ),
+    # The reporting side's pages (analytics never imports reporting, so they are routed here).
+    path("alerts/", AlertsPage.as_view(), name="alerts-page"),
+    path("alerts/<int:pk>/acknowledge/", AlertAcknowledgePage.as_view(), name="alert-acknowledge-page"),
+    path("reports/", ReportsPage.as_view(), name="reports-page"),
     path("", include("analytics.pages.urls")),
 ]

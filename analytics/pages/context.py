@@ -42,13 +42,17 @@ class NavItem:
     href: str
 
 
+# Pages served by the reporting side (analytics does not import it): routed in cvd/urls.py, linked by path.
+ROUTED_ELSEWHERE = {"alerts": "/alerts/", "reports": "/reports/"}
+
+
 def navigation(*, has_devices: bool, has_resources: bool) -> list[NavItem]:
     items = [("dashboard", "Dashboard", True), ("assets", "Devices", has_devices), ("products", "Products", has_devices),
              ("locations", "Locations", True), ("trends", "Trends", True), ("anomalies", "Anomalies", has_devices),
              ("routes", "Routes", has_devices), ("inventory", "Inventory", has_devices),
              ("venues", "Venues", has_resources), ("customers", "Customers", True), ("alerts", "Alerts", True),
              ("reports", "Reports", True)]
-    return [NavItem(key, label, reverse(f"pages:{key}")) for key, label, shown in items if shown]
+    return [NavItem(key, label, ROUTED_ELSEWHERE.get(key) or reverse(f"pages:{key}")) for key, label, shown in items if shown]
 
 
 def presets(today: date) -> list[tuple[str, str, date, date]]:

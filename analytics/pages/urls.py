@@ -31,8 +31,6 @@ page_urls = [
     path("venues/", views.VenuesPage.as_view(), name="venues"),
     path("venues/<path:code>/", views.VenuePage.as_view(), name="venue"),
     path("customers/", views.CustomersPage.as_view(), name="customers"),
-    path("alerts/", views.AlertsPage.as_view(), name="alerts"),
-    path("reports/", views.ReportsPage.as_view(), name="reports"),
 ]
 
 # Included at the root of the chain's URLs (cvd/urls.py); auth views keep Django's names (login, logout, …).

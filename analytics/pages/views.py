@@ -20,6 +20,7 @@ from django.views import View
 from rest_framework.exceptions import ValidationError
 
 from analytics.pages.context import cleaned_query, filter_bar, filter_query, page_context
+from analytics.pages.panels import dashboard_panels
 from analytics.pages.presentation import Col, Formatter, Table, chart, heat_class, kpis, table
 from analytics.reports import Column, get_report
 from bookings.models import Resource
@@ -300,8 +301,8 @@ class DashboardPage(Page):
                 Col("region", "Region"), Col("revenue", "Revenue", "money"),
                 Col("transactions", "Transactions", "integer"),
             ], answer.get("top_locations", []), key="top_locations"), wide=False))
-        sections.append(self.note("Latest alerts", "Alerts that fire for this chain are listed in the alert center.",
-                                  [("Open the alert center", "/alerts/")]))
+        for panel in dashboard_panels():
+            sections.extend(panel(self))
         return sections
 
 
@@ -813,26 +814,3 @@ class CustomersPage(Page):
                         "the export holds them all.",
                 empty="No customers in this range.")),
         ]
-
-
-class PlaceholderPage(Page):
-    """A page whose feature is being built elsewhere: it says what is coming."""
-
-    coming = ""
-
-    def build(self, **kwargs: Any) -> list[dict[str, Any]]:
-        return [self.note("Coming", self.coming)]
-
-
-class AlertsPage(PlaceholderPage):
-    active = "alerts"
-    title = "Alerts"
-    coming = ("The alert center will list firing and resolved alerts of the chain's rules (KPI thresholds, hours "
-              "without sales, days to empty, anomalies), with acknowledgement for managers.")
-
-
-class ReportsPage(PlaceholderPage):
-    active = "reports"
-    title = "Reports"
-    coming = ("Your exports and their status, scheduled reports and board packs will be listed here. Exports can be "
-              "requested from every page with the export buttons.")
