@@ -40,7 +40,8 @@ BULK = DemoChain("bulk", "Bulk Vending", "bulk.localhost", "Europe/Stockholm", "
 
 SMALL_VENDING = VendingSpec()
 LARGE_VENDING = VendingSpec(
-    devices=2000, products=500, sites=120, target_sales=10_000_000, routes=False, chunk_days=20, prefix="BLK"
+    devices=2000, products=500, sites=120, target_sales=10_000_000, routes=False, chunk_days=20, prefix="BLK",
+    dex_samples=False,  # the benchmarks' chain stays as it was
 )
 SMALL_VENUES = VenueSpec()
 
