@@ -7,6 +7,7 @@ import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -129,3 +130,21 @@ def test_bootstrap_refuses_production_settings(settings: pytest.FixtureRequest) 
     settings.SETTINGS_MODULE = "cvd.settings.production"  # type: ignore[attr-defined]
     with pytest.raises(Exception, match="production"):
         call_command("bootstrap", stdout=io.StringIO())
+
+
+def test_static_files_are_collected_once_until_a_source_changes(settings: pytest.FixtureRequest, tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "cvd-test.css").write_text("body { color: black; }")
+    settings.STATICFILES_DIRS = [source]  # type: ignore[attr-defined]
+    settings.STATIC_ROOT = tmp_path / "static"  # type: ignore[attr-defined]
+    (tmp_path / "static").mkdir()
+
+    first = startup.StaticCollection()
+    needed_at_first = first.needed
+    first.stamp.write_text(first.signature + "\n")  # what finish() writes once collectstatic succeeded
+    unchanged = startup.StaticCollection()
+    (source / "cvd-test.css").write_text("body { color: navy; }")  # another size: another signature
+    changed = startup.StaticCollection()
+
+    assert (needed_at_first, unchanged.needed, changed.needed) == (True, False, True)

@@ -19,6 +19,7 @@ from demo.startup import (
     PLATFORM_ADMIN,
     PLATFORM_PASSWORD,
     Progress,
+    StaticCollection,
     platform_admin_ensure,
     rollups_bring_up,
     rollups_plan,
@@ -39,6 +40,12 @@ class Command(BaseCommand):
         if settings.SETTINGS_MODULE == "cvd.settings.production":
             raise CommandError("bootstrap creates logins with the password 'demo'; it does not run with production settings.")
         progress = Progress(self.stdout)
+        # WhiteNoise serves the apps' files straight from their folders when DEBUG is on (WHITENOISE_USE_FINDERS);
+        # otherwise they are collected (and compressed) under STATIC_ROOT, alongside the seeding.
+        static = None if settings.DEBUG else StaticCollection()
+        if static is not None and static.needed:
+            progress.say("Static files: collecting and compressing them in the background …")
+            static.start()
         with progress.stage("Migrating the public schema and every chain schema"):
             call_command("migrate_schemas", shared=True, verbosity=0, interactive=False)
             call_command("migrate_schemas", tenant=True, verbosity=0, interactive=False)
@@ -62,13 +69,17 @@ class Command(BaseCommand):
             # A few alert rules per chain (once), evaluated at once so the alert center is not empty.
             with progress.stage(f"{demo.schema}: demo alert rules"), schema_context(demo.schema):
                 demo_alert_rules_create()
-        if settings.DEBUG:
-            # WhiteNoise serves the apps' static files straight from their folders when DEBUG is on
-            # (WHITENOISE_USE_FINDERS), so the copy and its compression (a minute and a half of CPU) wait for DEBUG off.
-            progress.say("Static files: served from the apps' folders (DEBUG), no collectstatic needed")
+        if static is None:
+            progress.say("Static files: served from the apps' folders (DEBUG is on), no collectstatic needed")
+        elif static.process is None:
+            progress.say("Static files: already collected, unchanged")
         else:
-            with progress.stage("Collecting and compressing the static files (DEBUG is off)"):
-                call_command("collectstatic", interactive=False, verbosity=0)
+            with progress.stage("Static files: waiting for collectstatic (started with the migrations)"):
+                try:
+                    seconds = static.finish()
+                except RuntimeError as exc:
+                    raise CommandError(str(exc)) from exc
+                progress.say(f"  collected and compressed; waited {seconds:.0f} s for it after the seeding")
         created = platform_admin_ensure()
         port = os.environ.get("PORT", "8000")
         say = progress.say
