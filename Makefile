@@ -18,8 +18,8 @@ $(BIN)/.installed: requirements.txt
 setup: $(BIN)/.installed
 	$(BIN)/python manage.py bootstrap
 
+# bootstrap collects the static files itself when DEBUG is off (with DEBUG on, WhiteNoise serves them from the apps).
 run: setup
-	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/honcho start --procfile Procfile
 
 test: $(BIN)/.installed

@@ -8,13 +8,13 @@ class BookingsConfig(AppConfig):
     def ready(self) -> None:
         # fleet's import engine knows nothing of bookings: bookings hands it its importers and catalog kind.
         from bookings.resources import ResourceResource
-        from bookings.services import booking_import, funnel_event_import
+        from bookings.services import booking_import, booking_spec, funnel_event_import, funnel_spec
         from fleet.models import ImportJob
         from fleet.resources import catalog_resource_register
         from fleet.services.jobs import importer_register
 
-        importer_register(ImportJob.Kind.BOOKINGS, booking_import)
-        importer_register(ImportJob.Kind.FUNNEL, funnel_event_import)
+        importer_register(ImportJob.Kind.BOOKINGS, booking_import, booking_spec)
+        importer_register(ImportJob.Kind.FUNNEL, funnel_event_import, funnel_spec)
         catalog_resource_register("resources", ResourceResource)
 
         from bookings.models import Resource

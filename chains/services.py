@@ -16,14 +16,16 @@ from chains.roles import roles_ensure
 from chains.tokens import token_issue
 
 
-def chain_create(*, schema: str, name: str, domain: str, time_zone: str = "UTC", currency: str = "EUR") -> Chain:
-    """Create a chain, its schema (migrated) and its primary domain, and its role groups."""
+def chain_create(
+    *, schema: str, name: str, domain: str, time_zone: str = "UTC", currency: str = "EUR", verbosity: int = 1
+) -> Chain:
+    """Create a chain, its schema (migrated: `verbosity` 0 keeps the migrations quiet), its primary domain and role groups."""
     chain = Chain(schema_name=schema, name=name, time_zone=time_zone, currency=currency)
     chain.full_clean()
     if Domain.objects.filter(domain=domain).exists():
         raise ValidationError({"domain": f"The domain {domain!r} already belongs to a chain."})
     with schema_context("public"):
-        chain.save()  # creates and migrates the schema
+        chain.save(verbosity=verbosity)  # creates and migrates the schema
         Domain.objects.create(domain=domain, tenant=chain, is_primary=True)
     with schema_context(schema):
         roles_ensure()

@@ -40,7 +40,8 @@ BULK = DemoChain("bulk", "Bulk Vending", "bulk.localhost", "Europe/Stockholm", "
 
 SMALL_VENDING = VendingSpec()
 LARGE_VENDING = VendingSpec(
-    devices=2000, products=500, sites=120, target_sales=10_000_000, routes=False, chunk_days=20, prefix="BLK"
+    devices=2000, products=500, sites=120, target_sales=10_000_000, routes=False, chunk_days=20, prefix="BLK",
+    dex_samples=False,  # the benchmarks' chain stays as it was
 )
 SMALL_VENUES = VenueSpec()
 
@@ -59,7 +60,7 @@ def demo_cutoff(*, today: date, chain: Chain, now: datetime | None = None) -> da
     return min(now or timezone.now(), end_of_today)
 
 
-def demo_chain_ensure(demo: DemoChain, *, reset: bool = False) -> Chain:
+def demo_chain_ensure(demo: DemoChain, *, reset: bool = False, verbosity: int = 1) -> Chain:
     chain = Chain.objects.filter(schema_name=demo.schema).first()
     if chain is not None and reset:
         chain.domains.all().delete()
@@ -68,7 +69,8 @@ def demo_chain_ensure(demo: DemoChain, *, reset: bool = False) -> Chain:
     if chain is None:
         with schema_context("public"):
             chain = chain_create(
-                schema=demo.schema, name=demo.name, domain=demo.domain, time_zone=demo.time_zone, currency=demo.currency
+                schema=demo.schema, name=demo.name, domain=demo.domain, time_zone=demo.time_zone, currency=demo.currency,
+                verbosity=verbosity,
             )
     for role in ("admin", "manager", "viewer"):
         chain_user_create(
@@ -110,15 +112,20 @@ def demo_data_seed(
     return SeedOutcome(schema=chain.schema_name, status="seeded", seconds=clock.monotonic() - started, counts=counts)
 
 
+def demo_chains(scale: str = "small") -> list[tuple[DemoChain, VendingSpec | None]]:
+    """The demo chains of a scale, in seeding order, with the vending spec of each (None for venues)."""
+    demos: list[tuple[DemoChain, VendingSpec | None]] = [(ACME, SMALL_VENDING), (PLAYHUB, None)]
+    if scale == "large":
+        demos.append((BULK, LARGE_VENDING))
+    return demos
+
+
 def demo_seed(
     *, scale: str = "small", seed: int = 42, today: date | None = None, reset: bool = False, log: Any = None
 ) -> list[SeedOutcome]:
     """Create the demo chains `acme` and `playhub` (and `bulk` at the large scale) with their users and data."""
     outcomes = []
-    demos: list[tuple[DemoChain, VendingSpec | None]] = [(ACME, SMALL_VENDING), (PLAYHUB, None)]
-    if scale == "large":
-        demos.append((BULK, LARGE_VENDING))
-    for demo, spec in demos:
+    for demo, spec in demo_chains(scale):
         chain = demo_chain_ensure(demo, reset=reset)
         chain_today = today or timezone.now().astimezone(chain.tz).date()
         if log is not None:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from demo import data
 from demo.copy import bulk_load, copy_frame, copy_staged, next_id, sequence_sync
+from demo.dexsamples import SAMPLE_INSTALLED, SampleMachine, sample_machines
 from fleet.models import Category, Customer, Device, DeviceType, Location, Product
 
 EPOCH = date(1970, 1, 1)
@@ -42,6 +43,7 @@ class VendingSpec:
     routes: bool = True
     chunk_days: int = 400
     prefix: str = "ACM"
+    dex_samples: bool = True  # the first devices take the serials and slot codes of samples/dex/ (demo.dexsamples)
 
 
 @dataclass
@@ -165,11 +167,17 @@ def vending_seed(
     retired_offset = np.where(retire, rng.integers(int(window_days * 0.5), max(int(window_days * 0.5) + 1, int(window_days * 0.95)), n), -1)
     retired_offset = np.where(retired_offset <= installed_offset, -1, retired_offset)
     serial_base = rng.integers(0, 7919, n)
+    # The sample machines were installed on SAMPLE_INSTALLED, before their reads, and are not retired (the random
+    # draws stay as they were).
+    samples: tuple[SampleMachine, ...] = sample_machines()[:n] if spec.dex_samples else ()
+    for i in range(len(samples)):
+        installed_offset[i] = (SAMPLE_INSTALLED - first_day).days
+        retired_offset[i] = -1
     devices = Device.objects.bulk_create(
         [
             Device(
                 asset=f"{spec.prefix}-{i + 1:05d}",
-                serial=str(300_000_000 + i * 7919 + int(serial_base[i])),
+                serial=samples[i].serial if i < len(samples) else str(300_000_000 + i * 7919 + int(serial_base[i])),
                 device_type=types[int(dev_type[i])],
                 location=locations[int(dev_site[i])],
                 cooler=data.MACHINE_TYPES[int(dev_type[i])].cooler,
@@ -192,7 +200,10 @@ def vending_seed(
         pool = np.concatenate(
             [products_by_cat[category_names.index(c)] for c in machine.categories if c in category_names] or [np.arange(len(catalog))]
         )
-        codes = [f"{row}{col}" for row in machine.rows for col in range(1, machine.columns + 1)]
+        codes = (
+            list(samples[i].slots) if i < len(samples)
+            else [f"{row}{col}" for row in machine.rows for col in range(1, machine.columns + 1)]
+        )
         weights = product_pop[pool] / product_pop[pool].sum()
         chosen = rng.choice(pool, size=len(codes), replace=len(pool) < len(codes), p=weights)
         swaps = rng.random(len(codes)) < 0.08

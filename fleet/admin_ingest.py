@@ -34,6 +34,7 @@ from fleet.services.jobs import (
     import_job_preview_queue,
     import_job_preview_run,
     import_job_progress,
+    import_spec_for,
 )
 
 
@@ -111,12 +112,7 @@ _EXAMPLES: dict[str, str] = {
 
 def file_columns(kind: str) -> list[FileColumn]:
     """The header a file of this kind takes, in the documented order."""
-    from bookings.services import booking_spec, funnel_spec
-    from fleet.services.sales import sales_spec
-
-    spec = {ImportJob.Kind.SALES: sales_spec, ImportJob.Kind.BOOKINGS: booking_spec, ImportJob.Kind.FUNNEL: funnel_spec}[
-        ImportJob.Kind(kind)
-    ]()
+    spec = import_spec_for(ImportJob.Kind(kind))
     meanings = _MEANINGS[kind]
     return [FileColumn(name, name in spec.required_columns, meanings[name]) for name in spec.columns]
 

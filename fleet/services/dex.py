@@ -32,6 +32,8 @@ from fleet.signals import raw_data_changed
 logger = logging.getLogger(__name__)
 
 ACCEPTED = (DexRead.Status.BASELINE, DexRead.Status.INGESTED)
+# A machine clock this far ahead of the upload is wrong, not drifting: the read is flagged (product.md "DEX rules").
+FUTURE_TOLERANCE = timedelta(hours=1)
 
 
 def max_dex_bytes() -> int:
@@ -221,6 +223,42 @@ def _book_interval(*, device: Device, earlier: DexRead, later: DexRead) -> tuple
     return sales, flags
 
 
+def _read_time_flags(*, device: Device, read_at: datetime, uploaded_at: datetime, tz: tzinfo) -> list[dict[str, Any]]:
+    """Data-quality flags of a read time the machine's clock gave: in the future, before installation, after retirement.
+
+    The read is still stored and used (its counters are right even when its clock is not); the flag is
+    in the import report and on the read, for people to look at.
+    """
+    flags = []
+    local_day = read_at.astimezone(tz).date()
+    if read_at > uploaded_at + FUTURE_TOLERANCE:
+        flags.append(
+            flag(
+                "future_read_time",
+                f"the read is dated {read_at:%Y-%m-%d %H:%M}, after its upload ({uploaded_at.astimezone(tz):%Y-%m-%d %H:%M}): "
+                "the machine's clock is wrong",
+                read_at=read_at.isoformat(), uploaded_at=uploaded_at.isoformat(),
+            )
+        )
+    if device.installed_at is not None and local_day < device.installed_at:
+        flags.append(
+            flag(
+                "read_before_install",
+                f"the read is dated {local_day}, before {device.asset} was installed ({device.installed_at})",
+                read_date=local_day.isoformat(), installed_at=device.installed_at.isoformat(),
+            )
+        )
+    if device.retired_at is not None and local_day > device.retired_at:
+        flags.append(
+            flag(
+                "read_after_retirement",
+                f"the read is dated {local_day}, after {device.asset} was retired ({device.retired_at})",
+                read_date=local_day.isoformat(), retired_at=device.retired_at.isoformat(),
+            )
+        )
+    return flags
+
+
 def _reject(report: DexImportReport, read: DexRead, code: str, message: str, **extra: Any) -> DexImportReport:
     read.status = DexRead.Status.REJECTED
     read.errors = [{"code": code, "message": message, **extra}]
@@ -273,6 +311,8 @@ def dex_read_ingest(*, data: bytes, file_name: str, uploaded_at: datetime | None
         return _reject(report, read, "unknown_serial", f"no device has the serial {serial!r}", serial=serial)
     read.device = device
     report.device = device.asset
+    if source == "file":
+        report.flags.extend(_read_time_flags(device=device, read_at=read_at, uploaded_at=uploaded_at, tz=tz))
 
     original = DexRead.objects.filter(device=device, content_hash=digest, status__in=ACCEPTED).first()
     if original is not None:

@@ -13,18 +13,33 @@ from django.utils import timezone
 
 from fleet.models import ImportJob
 from fleet.services.reports import ImportReport
+from fleet.services.staging import ImportSpec
 
 Importer = Callable[..., ImportReport]
 # The import runs in one transaction, so its progress cannot be read from the job row meanwhile.
 _PROGRESS_TTL = 24 * 3600
 
 
-# Apps that build on fleet (bookings) register their importers in AppConfig.ready(): fleet imports none of them.
+# Apps that build on fleet (bookings) register their importers and file specs in AppConfig.ready(): fleet
+# imports none of them.
 _IMPORTERS: dict[str, Importer] = {}
+_SPECS: dict[str, Callable[[], ImportSpec]] = {}
 
 
-def importer_register(kind: str, importer: Importer) -> None:
+def importer_register(kind: str, importer: Importer, spec: Callable[[], ImportSpec]) -> None:
     _IMPORTERS[kind] = importer
+    _SPECS[kind] = spec
+
+
+def import_spec_for(kind: str) -> ImportSpec:
+    """The columns (and required ones) a file of this import kind takes."""
+    if kind == ImportJob.Kind.SALES:
+        from fleet.services.sales import sales_spec
+
+        return sales_spec()
+    if kind not in _SPECS:
+        raise ValueError(f"no importer is registered for the import kind {kind!r}")
+    return _SPECS[kind]()
 
 
 def importer_for(kind: str) -> Importer:

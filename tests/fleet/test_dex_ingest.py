@@ -20,7 +20,7 @@ from fleet.models import UNASSIGNED_SKU, Device, DexRead, Location, PlanogramSlo
 from fleet.services.dex import dex_read_ingest
 from tests.conftest import ChainFixture
 
-SAMPLES = Path("/work/shared/samples/dex")
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "dex"
 AMS = (SAMPLES / "ams-39-vcf.txt").read_text()
 SERIAL = "TW20185083"
 BASE = {"10": (1634, 173260), "12": (1557, 164875), "14": (1372, 145975)}

@@ -1,6 +1,6 @@
 """Tests for the pure DEX/UCS parser (no Django, no database).
 
-Sample expectations are read by hand from /work/shared/samples/dex/*.txt;
+Sample expectations are read by hand from samples/dex/*.txt;
 the Σ PA201/PA202 figures for the two non-reconciling samples were summed
 independently with awk over the PA2 lines.
 """
@@ -29,7 +29,7 @@ from fleet.dex.parser import (
     slot_totals,
 )
 
-SAMPLES = Path("/work/shared/samples/dex")
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "dex"
 SAMPLE_NAMES = (
     "ams-39-vcf.txt",
     "ams-sensit-iii.txt",

@@ -17,7 +17,7 @@ from tests.conftest import ChainFixture
 from tests.fleet.conftest import Catalog
 
 SALES = b"transaction_id,sold_at,device,product,quantity,amount\nj1,2026-03-01T12:30:00+01:00,D-001,COLA,2,3.00\nj2,2026-03-01T12:31:00+01:00,D-002,CHIPS,1,1.00\n"
-VENDO = (Path("/work/shared/samples/dex") / "vendo-721.txt").read_bytes()
+VENDO = (Path(__file__).resolve().parents[2] / "samples" / "dex" / "vendo-721.txt").read_bytes()
 
 
 def test_a_job_runs_the_import_and_keeps_the_report(catalog: Catalog) -> None:

@@ -14,7 +14,7 @@ from fleet.models import DexRead, Sale
 from tests.conftest import ChainFixture
 from tests.fleet.conftest import Catalog
 
-VENDO = (Path("/work/shared/samples/dex") / "vendo-721.txt").read_bytes()  # ID101 D0451879 = catalog.dev1
+VENDO = (Path(__file__).resolve().parents[2] / "samples" / "dex" / "vendo-721.txt").read_bytes()  # ID101 D0451879 = catalog.dev1
 ROW = {"transaction_id": "api-1", "sold_at": "2026-03-01T12:30:00+01:00", "device": "D-001", "product": "COLA", "quantity": 1, "amount": "1.50"}
 
 
