@@ -123,7 +123,7 @@ def board_pack_context(chain: Chain, month: str) -> dict[str, Any]:
         title=f"Daily revenue {month} ({chain.currency})",
     )
     devices = _run("asset-sales", start, end, top_products=False)["devices"]
-    products = _run("product-sales", start, end, sections=["products"])["products"]
+    products = _run("product-sales", start, end, sections=["top_movers"])["products"]
     locations = _run("locations", start, end)["locations"]
     regions = _run("revenue", start, end, group_by="region")["groups"]
     device_cols = (("asset", "Device", "text"), ("location_name", "Location", "text"),
