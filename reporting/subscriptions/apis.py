@@ -189,7 +189,7 @@ class SubscriptionListApi(CapabilityAPIView):
     def post(self, request: Request) -> Response:
         serializer = SubscriptionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        subscription = Subscription(owner=request.user)
+        subscription = Subscription(owner_id=request.user.pk)
         _apply(subscription, dict(serializer.validated_data))
         services.subscription_save(subscription=subscription)
         return Response(subscription_json(subscription), status=201)
@@ -281,7 +281,7 @@ class DeliveryDownloadApi(CapabilityAPIView):
         delivery = Delivery.objects.filter(pk=delivery_id, subscription_id=subscription_id).select_related("subscription").first()
         if delivery is None or not delivery.file:
             raise Http404("No such file.")
-        filename = PurePosixPath(delivery.file.name).name  # made from the schema, registry names and dates only
+        filename = PurePosixPath(str(delivery.file.name)).name  # made from the schema, registry names and dates only
         response = FileResponse(delivery.file.open("rb"), content_type=exports.CONTENT_TYPES[delivery.subscription.format])
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         response["X-Content-Type-Options"] = "nosniff"

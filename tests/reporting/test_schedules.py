@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -122,7 +123,7 @@ def test_daily_0800_arrives_at_0800_local_on_both_dst_days(
             ]
             # The spring day has 23 hours, the autumn day 25: the instants between the sends say so.
             instants = [o.astimezone(UTC) for o in occurrences_sent]  # (aware values in one zone subtract as wall time)
-            gaps = [b - a for a, b in zip(instants, instants[1:], strict=False)]
+            gaps = [b - a for a, b in pairwise(instants)]
             assert gaps == [timedelta(hours=23 if day.month == 3 else 25), timedelta(hours=24)]
             assert len(smtp.messages) == 3
             Delivery.objects.all().delete()
@@ -139,7 +140,7 @@ def test_email_subject_sender_attachment_and_unsubscribe_link(in_chain_a: Any, s
     assert report.sent == 1
     assert sorted(m["To"] for m in smtp.messages) == ["a@example.com", "b@example.com"]  # one message each
     message = next(m for m in smtp.messages if m["To"] == "a@example.com")
-    assert "\n" not in message["Subject"] and "Bcc" not in message.keys()
+    assert "\n" not in message["Subject"] and "Bcc" not in message
     assert message["Subject"] == 'Acme "North" Bcc: victim@example.com: Executive dashboard, previous day (2027-01-03)'
     assert message["From"].addresses[0].display_name == 'Acme "North" Bcc: victim@example.com'
     assert message["From"].addresses[0].addr_spec == "reports@cvd.localhost"
