@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -22,8 +23,31 @@ class DeliveryInline(admin.TabularInline):
     max_num = 0
 
 
+class SubscriptionForm(forms.ModelForm):
+    """The admin validates a subscription exactly as the API does (recurrence, recipients, the report's parameters)."""
+
+    class Meta:
+        model = Subscription
+        fields = ("name", "report", "format", "params", "range", "recurrence", "recipients", "active", "owner")
+
+    def clean(self) -> dict[str, Any]:
+        from reporting.subscriptions.apis import SubscriptionSerializer
+
+        cleaned = super().clean() or {}
+        keys = ("name", "report", "format", "params", "range", "recurrence", "recipients", "active")
+        serializer = SubscriptionSerializer(data={key: cleaned.get(key) for key in keys if cleaned.get(key) is not None})
+        if not serializer.is_valid():
+            for name, problems in serializer.errors.items():
+                target = name if name in self.fields else None
+                self.add_error(target, f"{name}: {problems}")
+        else:
+            cleaned.update({key: serializer.validated_data[key] for key in ("recurrence", "recipients", "params")})
+        return cleaned
+
+
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
+    form = SubscriptionForm
     list_display = ("name", "report", "format", "range", "active", "next_run_at", "owner")
     list_filter = ("active", "report", "format", "range")
     search_fields = ("name",)

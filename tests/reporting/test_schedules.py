@@ -307,3 +307,64 @@ def test_two_runs_claim_an_occurrence_once(in_chain_a: Any, smtp: SmtpSink) -> N
     delivery = Delivery.objects.get()
     with pytest.raises(IntegrityError), transaction.atomic():
         Delivery.objects.create(subscription=delivery.subscription, occurrence=delivery.occurrence)
+
+
+def test_demo_subscriptions_send_the_board_pack_and_the_daily_report(in_chain_a: Any, smtp: SmtpSink) -> None:
+    from reporting.subscriptions.demo import demo_subscriptions_ensure
+    from tests.reporting import data
+    from tests.reporting.support import pdf_text, xlsx_sheets
+
+    data.seed()
+    made = demo_subscriptions_ensure(in_chain_a.schema)
+    assert [s.pk for s in demo_subscriptions_ensure(in_chain_a.schema)] == [s.pk for s in made]  # idempotent
+    for subscription in made:
+        services.subscription_save(subscription=subscription, now=utc("2026-03-31T12:00"))
+    report = services.schedules_run(at=utc("2026-04-01T06:05"))  # 08:05 CEST: the pack at 07:00, the daily at 08:00
+    assert report.sent == 2
+    by_subject = {m["Subject"]: m for m in smtp.messages}
+    pack = by_subject["Test A: Board pack, previous month (2026-03)"]
+    assert pack["To"] == "manager@chain-a.localhost"
+    (attachment,) = list(pack.iter_attachments())
+    assert attachment.get_filename() == "test_a-board-pack-2026-03-01-2026-03-31.pdf"
+    text = pdf_text(attachment.get_content())
+    assert "Revenue 268.01 0.00" in text or "Revenue 318.01 0.00" in text  # sales (+ bookings once the dashboard adds them)
+    daily = by_subject["Test A: Asset sales, previous day (2026-03-31)"]
+    (sheet,) = list(daily.iter_attachments())
+    rows = xlsx_sheets(sheet.get_content())
+    devices = next(v for k, v in rows.items() if k != "About")
+    assert devices[0][0] == "device_id" and len(devices) == 1 + 3  # the header and three devices (A-4 was retired)
+    assert sum(row[list(devices[0]).index("total_revenue")] for row in devices[1:]) == 99.0  # A-1's sale at 00:00 on the 31st
+
+
+def test_send_now_is_a_manual_ledger_row_that_leaves_the_schedule_alone(in_chain_a: Any, smtp: SmtpSink) -> None:
+    subscription = make(now=utc("2027-01-09T12:00"), recurrence={"freq": "daily", "at": "08:00"})
+    client = in_chain_a.client("manager")
+    response = client.post(f"{URL}{subscription.pk}/send/")
+    assert response.status_code == 202 and response.json()["status"] == "pending" and response.json()["manual"] is True
+    assert in_chain_a.client("viewer").post(f"{URL}{subscription.pk}/send/").status_code == 403
+    # The worker's task is queued on commit; here the next run finishes what is pending.
+    report = services.schedules_run(at=utc("2027-01-09T13:00"))
+    assert (report.due, report.sent) == (0, 1) and len(smtp.messages) == 1
+    subscription.refresh_from_db()
+    assert subscription.next_run_at == utc("2027-01-10T07:00")
+    (row,) = client.get(f"{URL}{subscription.pk}/deliveries/").json()
+    assert row["status"] == "sent" and row["manual"] is True and row["rows"] is not None
+
+
+def test_admin_validates_like_the_api_and_computes_next_run(in_chain_a: Any) -> None:
+    from django.contrib.auth import get_user_model
+
+    client = Client(HTTP_HOST=in_chain_a.domain)
+    client.force_login(get_user_model().objects.get(username=f"{in_chain_a.schema}-admin"))
+    form = {"name": "From the admin", "report": "dashboard", "format": "pdf", "params": "{}", "range": "previous_week",
+            "recurrence": '{"freq": "weekly", "at": "06:45"}', "recipients": '["x@example.com"]', "active": "on",
+            "deliveries-TOTAL_FORMS": "0", "deliveries-INITIAL_FORMS": "0"}
+    response = client.post("/admin/reporting/subscription/add/", form)
+    assert response.status_code == 200 and b"weekday" in response.content and not Subscription.objects.exists()
+    response = client.post("/admin/reporting/subscription/add/", {**form, "recurrence": '{"freq": "weekly", "at": "06:45", "weekday": 5}'})
+    assert response.status_code == 302, response.content[:3000]
+    subscription = Subscription.objects.get()
+    assert subscription.next_run_at is not None
+    assert subscription.next_run_at.astimezone(STOCKHOLM).strftime("%u %H:%M") == "5 06:45"
+    assert client.get(f"/admin/reporting/subscription/{subscription.pk}/change/").status_code == 200
+    assert client.get("/admin/reporting/delivery/").status_code == 200
