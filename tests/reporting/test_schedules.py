@@ -368,3 +368,36 @@ def test_admin_validates_like_the_api_and_computes_next_run(in_chain_a: Any) -> 
     assert subscription.next_run_at.astimezone(STOCKHOLM).strftime("%u %H:%M") == "5 06:45"
     assert client.get(f"/admin/reporting/subscription/{subscription.pk}/change/").status_code == 200
     assert client.get("/admin/reporting/delivery/").status_code == 200
+
+
+def test_the_due_check_is_one_query_whatever_the_number_of_subscriptions(in_chain_a: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_of_a_pass(count: int) -> list[str]:
+        Subscription.objects.bulk_create([
+            Subscription(name=f"S{i}", report="dashboard", format="csv", range="previous_day",
+                         recurrence={"freq": "daily", "at": "08:00"}, recipients=["x@example.com"],
+                         next_run_at=utc("2027-01-10T07:00") + timedelta(minutes=i))
+            for i in range(count)
+        ])
+        with CaptureQueriesContext(connection) as captured:
+            assert services.schedules_run(at=utc("2027-01-10T06:59")).due == 0
+        return [q["sql"] for q in captured.captured_queries]
+
+    services.schedules_run(at=utc("2027-01-01T00:00"))  # the chain row is loaded once per connection
+    few = queries_of_a_pass(10)
+    many = queries_of_a_pass(990)
+    assert len(few) == len(many)
+    (due,) = [sql for sql in many if "reporting_subscription" in sql]
+    assert '"next_run_at" <=' in due and "SKIP LOCKED" in due
+
+
+def test_a_schedule_task_without_its_chain_fails() -> None:
+    from reporting.subscriptions.tasks import delivery_send_task, schedules_run_task
+    from reporting.tasks import TenantLost
+
+    with pytest.raises(TenantLost):
+        schedules_run_task.run()
+    with pytest.raises(TenantLost):
+        delivery_send_task.run(1)
