@@ -17,5 +17,4 @@ urlpatterns: list = [
     path("subscriptions/<int:subscription_id>/deliveries/", subscriptions.SubscriptionDeliveriesApi.as_view()),
     path("subscriptions/<int:subscription_id>/deliveries/<int:delivery_id>/download/",
          subscriptions.DeliveryDownloadApi.as_view()),
-    path("unsubscribe/<str:token>/", subscriptions.unsubscribe_page, name="reporting-unsubscribe"),
 ]

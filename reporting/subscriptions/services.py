@@ -340,7 +340,7 @@ def unsubscribe_url(chain: Chain, subscription_id: int, address: str) -> str:
     from reporting.services import link_base
 
     token = unsubscribe_token(subscription_id=subscription_id, address=address, schema=chain.schema_name)
-    return f"{link_base(chain)}/api/reporting/unsubscribe/{token}/"
+    return f"{link_base(chain)}/unsubscribe/{token}/"
 
 
 def _compose(delivery: Delivery, chain: Chain, address: str) -> Mail:
