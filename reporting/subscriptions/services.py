@@ -66,10 +66,23 @@ def subscription_next_run(subscription: Subscription, *, after: datetime, chain:
 
 
 def subscription_save(*, subscription: Subscription, now: datetime | None = None) -> Subscription:
-    """Save a created or edited subscription; its next occurrence is computed again from the local rule."""
+    """Save a created or edited subscription; its next occurrence is computed again from the local rule.
+
+    An edit that keeps the recurrence (and the subscription active) keeps next_run_at: an occurrence due a
+    minute ago and not yet claimed by the scheduler is still sent.
+    """
     now = now or timezone.now()
     subscription.updated_at = now
-    subscription.next_run_at = subscription_next_run(subscription, after=now) if subscription.active else None
+    stored = Subscription.objects.filter(pk=subscription.pk).values("recurrence", "active", "next_run_at").first() if subscription.pk else None
+    unchanged = (
+        stored is not None and stored["active"] and subscription.active and stored["next_run_at"] is not None
+        and stored["recurrence"] == subscription.recurrence
+    )
+    if unchanged:
+        assert stored is not None
+        subscription.next_run_at = stored["next_run_at"]
+    else:
+        subscription.next_run_at = subscription_next_run(subscription, after=now) if subscription.active else None
     subscription.save()
     return subscription
 

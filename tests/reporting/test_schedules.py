@@ -317,8 +317,9 @@ def test_demo_subscriptions_send_the_board_pack_and_the_daily_report(in_chain_a:
     data.seed()
     made = demo_subscriptions_ensure(in_chain_a.schema)
     assert [s.pk for s in demo_subscriptions_ensure(in_chain_a.schema)] == [s.pk for s in made]  # idempotent
-    for subscription in made:
-        services.subscription_save(subscription=subscription, now=utc("2026-03-31T12:00"))
+    for subscription in made:  # as if made on 31 March 2026
+        next_run = services.subscription_next_run(subscription, after=utc("2026-03-31T12:00"))
+        Subscription.objects.filter(pk=subscription.pk).update(next_run_at=next_run)
     report = services.schedules_run(at=utc("2026-04-01T06:05"))  # 08:05 CEST: the pack at 07:00, the daily at 08:00
     assert report.sent == 2
     by_subject = {m["Subject"]: m for m in smtp.messages}
@@ -401,3 +402,16 @@ def test_a_schedule_task_without_its_chain_fails() -> None:
         schedules_run_task.run()
     with pytest.raises(TenantLost):
         delivery_send_task.run(1)
+
+
+def test_an_edit_that_keeps_the_recurrence_keeps_a_due_occurrence(in_chain_a: Any, smtp: SmtpSink) -> None:
+    subscription = make(now=utc("2027-01-09T12:00"), recurrence={"freq": "daily", "at": "08:00"})
+    subscription.recipients = ["new@example.com"]
+    services.subscription_save(subscription=subscription, now=utc("2027-01-10T07:02"))  # 08:02, before the beat
+    assert subscription.next_run_at == utc("2027-01-10T07:00")
+    assert services.schedules_run(at=utc("2027-01-10T07:05")).sent == 1
+    assert [m["To"] for m in smtp.messages] == ["new@example.com"]
+    subscription.refresh_from_db()
+    subscription.recurrence = {"freq": "daily", "at": "09:00"}
+    services.subscription_save(subscription=subscription, now=utc("2027-01-10T07:10"))
+    assert subscription.next_run_at == utc("2027-01-10T08:00")  # a new rule: from now on
