@@ -29,6 +29,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -366,9 +367,6 @@ def _compose(delivery: Delivery, chain: Chain, address: str) -> Mail:
         period = spec.start.strftime("%Y-%m")
     else:
         period = spec.start.isoformat() if spec.start == spec.end else f"{spec.start.isoformat()} to {spec.end.isoformat()}"
-    attach_max = ATTACH_MAX_BYTES
-    from django.conf import settings
-
     attach_max = int(getattr(settings, "CVD_SCHEDULE_ATTACH_MAX_BYTES", ATTACH_MAX_BYTES))
     attachments: list[tuple[str, bytes, str]] = []
     filename = spec.filename(chain.schema_name)
