@@ -14,6 +14,7 @@ from django_tenants.utils import schema_context
 from chains.auth import is_loopback
 from chains.models import Chain
 from reporting.alerts.demo import demo_alert_rules_create
+from reporting.subscriptions.demo import demo_subscriptions_ensure
 
 DEMO_SCHEMAS = ("acme", "playhub")
 
@@ -34,6 +35,8 @@ class Command(BaseCommand):
                 # A few alert rules per chain (once), evaluated at once so the alert center is not empty.
                 with schema_context(schema):
                     demo_alert_rules_create()
+                # The manager's monthly board pack and daily device sales (once); `run_schedules --at` sends them.
+                demo_subscriptions_ensure(schema)
         port = os.environ.get("PORT", "8000")
         self.stdout.write("")
         self.stdout.write("CVD is starting:")
