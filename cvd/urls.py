@@ -9,6 +9,7 @@ from chains.apis import MeApi, MyTokenApi
 from chains.pages import account_token
 from reporting.apis import ExportApi
 from reporting.pages import AlertAcknowledgePage, AlertsPage, ReportsPage
+from reporting.subscriptions.apis import unsubscribe_page
 
 admin.site.site_header = "CVD"
 admin.site.site_title = "CVD"
@@ -25,6 +26,8 @@ urlpatterns = [
     path("api/analytics/", include("analytics.urls")),
     path("api/reporting/", include("reporting.urls")),
     path("api/reporting/", include("reporting.alerts.urls")),
+    # A scheduled report's unsubscribe link: no sign-in, the signed token is the proof.
+    path("unsubscribe/<str:token>/", unsubscribe_page, name="reporting-unsubscribe"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file, so the page runs under the CSP's
     # script-src 'self'; only its one inline <style> block needs 'unsafe-inline' styles, on this page alone.

@@ -31,3 +31,6 @@ class MailDeliveryAdmin(ReadOnlyAdmin):
     list_display = ("key", "status", "attempts", "sent_at", "created_at", "last_error")
     list_filter = ("status",)
     search_fields = ("key",)
+
+
+from reporting.subscriptions import admin as _subscriptions_admin  # noqa: E402,F401 - registers subscriptions

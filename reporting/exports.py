@@ -40,8 +40,11 @@ CHART_MAX_BARS = 15
 Progress = Callable[[float, int], None]
 
 
+BOARD_PACK = "board-pack"
+
+
 def export_names() -> list[str]:
-    return [*REPORTS, *RAW_REPORTS]
+    return [*REPORTS, *RAW_REPORTS, BOARD_PACK]
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,13 @@ def export_validate(data: Any, *, today: date | None = None) -> ExportSpec:
         from analytics.query import local_today
 
         today = local_today()
+    if report == BOARD_PACK:
+        from reporting import boardpack
+
+        if fmt != "pdf":
+            raise serializers.ValidationError({"format": ["The board pack is a PDF only."]})
+        analytics, values, params = boardpack.validate(given, today=today)
+        return ExportSpec(report=report, format=fmt, params=params, analytics=analytics, values=values)
     if report in RAW_REPORTS:
         from analytics.serializers import ApiParamsSerializer  # the API's shared parameters, the same validation
 
@@ -204,6 +214,12 @@ def export_write(spec: ExportSpec, chain: Chain, target: BinaryIO, *, progress: 
     while the rows stream; without it (a request) the cursor lives in one transaction.
     """
     report = progress or (lambda fraction, rows: None)
+    if spec.report == BOARD_PACK:
+        from reporting import boardpack
+
+        rows = boardpack.board_pack_write(chain, str(spec.params["month"]), target)
+        report(1.0, rows)
+        return rows
     content = _content(spec, chain, count=progress is not None, in_transaction=progress is None)
     total = content.total or 0
     report(0.05 if content.preformatted else 0.5, 0)
@@ -346,6 +362,8 @@ __all__ = [
 
 
 def export_title(report: str) -> str:
+    if report == BOARD_PACK:
+        return "Board pack"
     if report in RAW_REPORTS:
         return RAW_REPORTS[report].title
     return REPORTS[report].title if report in REPORTS else report

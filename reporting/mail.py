@@ -14,8 +14,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import smtplib
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -38,6 +40,22 @@ class Mail:
     text: str
     html: str | None = None
     attachments: list[tuple[str, bytes, str]] = field(default_factory=list)  # (file name, content, MIME type)
+    from_name: str | None = None  # a display name before DEFAULT_FROM_EMAIL's address (control characters removed)
+    headers: dict[str, str] = field(default_factory=dict)  # extra headers (e.g. List-Unsubscribe), values of our own
+
+
+def header_text(value: str, limit: int = 120) -> str:
+    """Tenant text made safe for a header: no CR, LF or other control characters, shortened."""
+    cleaned = "".join(" " if unicodedata.category(char).startswith("C") else char for char in value)
+    return " ".join(cleaned.split())[:limit]
+
+
+def from_address(display_name: str | None) -> str:
+    """DEFAULT_FROM_EMAIL's address under `display_name`, quoted (and encoded) by email.utils.formataddr."""
+    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    if display_name:
+        name = header_text(display_name, 78)
+    return formataddr((name, address)) if name else address
 
 
 def _message_id(key: str) -> str:
@@ -48,8 +66,9 @@ def _message_id(key: str) -> str:
 
 def _send(mail: Mail, key: str) -> None:
     message = EmailMultiAlternatives(
-        subject=mail.subject, body=mail.text, from_email=settings.DEFAULT_FROM_EMAIL, to=list(mail.to),
-        headers={"Message-ID": _message_id(key)},
+        subject=header_text(mail.subject, 300), body=mail.text,
+        from_email=from_address(mail.from_name) if mail.from_name else settings.DEFAULT_FROM_EMAIL, to=list(mail.to),
+        headers={**{name: header_text(value, 900) for name, value in mail.headers.items()}, "Message-ID": _message_id(key)},
         connection=get_connection(timeout=getattr(settings, "EMAIL_TIMEOUT", None) or 30),
     )
     if mail.html:

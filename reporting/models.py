@@ -81,3 +81,9 @@ class MailDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.status})"
+
+
+# Scheduled reports live in their own module; imported here so Django finds them as models of this app.
+from reporting.subscriptions.models import Delivery, Subscription  # noqa: E402
+
+__all__ = ["Delivery", "ExportJob", "MailDelivery", "Subscription"]

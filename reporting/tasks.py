@@ -83,3 +83,6 @@ def exports_expire_fanout() -> list[str]:
             exports_expire_task.apply_async()
         sent.append(chain.schema_name)
     return sent
+
+
+from reporting.subscriptions import tasks as _subscription_tasks  # noqa: E402,F401 - registers the schedule tasks

@@ -25,6 +25,7 @@ from demo.startup import (
     rollups_plan,
 )
 from reporting.alerts.demo import demo_alert_rules_create
+from reporting.subscriptions.demo import demo_subscriptions_ensure
 
 
 class Command(BaseCommand):
@@ -69,6 +70,9 @@ class Command(BaseCommand):
             # A few alert rules per chain (once), evaluated at once so the alert center is not empty.
             with progress.stage(f"{demo.schema}: demo alert rules"), schema_context(demo.schema):
                 demo_alert_rules_create()
+            # The manager's monthly board pack and daily device sales (once); `run_schedules --at` sends them.
+            with progress.stage(f"{demo.schema}: demo scheduled reports"):
+                demo_subscriptions_ensure(demo.schema)
         if static is None:
             progress.say("Static files: served from the apps' folders (DEBUG is on), no collectstatic needed")
         elif static.process is None:

@@ -1,0 +1,1 @@
+"""Scheduled reports: subscriptions, their recurrence in the chain's local time, the delivery ledger, the board pack."""
