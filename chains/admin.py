@@ -5,9 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import NestedObjects
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
+from django.db import connection, router
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
+from django.utils.text import capfirst
 from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
@@ -47,7 +51,50 @@ class DomainAdmin(admin.ModelAdmin):
     autocomplete_fields = ["tenant"]
 
 
-platform_site.register(User, UserAdmin)
+class _ThisSchemaCollector(NestedObjects):
+    """Collects what a deletion takes along, skipping models whose table this schema has not got.
+
+    A platform user lives in the public schema, where the chains' tables (export jobs, subscriptions,
+    alert rules …) do not exist; Django's collector would query them and fail. Nothing in the public
+    schema can point at those tables, so there is nothing to collect there.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._tables = set(connection.introspection.table_names())
+
+    def related_objects(self, related_model: type[Model], related_fields: Any, objs: Any) -> QuerySet[Any]:
+        if related_model._meta.db_table not in self._tables:
+            return related_model._base_manager.none()
+        return super().related_objects(related_model, related_fields, objs)
+
+
+class PlatformUserAdmin(UserAdmin):
+    """Platform users are deleted with the public schema's tables only (see _ThisSchemaCollector)."""
+
+    def _collector(self, objs: Any) -> _ThisSchemaCollector:
+        collector = _ThisSchemaCollector(using=router.db_for_write(User), origin=objs)
+        collector.collect(objs)
+        return collector
+
+    def get_deleted_objects(
+        self, objs: Any, request: HttpRequest
+    ) -> tuple[list[Any], dict[str, int], set[str], list[Any]]:
+        collector = self._collector(list(objs))
+        deleted = collector.nested(lambda obj: f"{capfirst(obj._meta.verbose_name)}: {obj}")
+        models: dict[Any, Any] = collector.model_objs  # keyed by model classes
+        counts = {str(model._meta.verbose_name_plural): len(items) for model, items in models.items()}
+        protected = [str(obj) for obj in collector.protected]
+        return deleted, counts, set(), protected
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        self._collector([obj]).delete()
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        self._collector(list(queryset)).delete()
+
+
+platform_site.register(User, PlatformUserAdmin)
 platform_site.register(Group, GroupAdmin)
 
 

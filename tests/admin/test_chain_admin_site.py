@@ -200,3 +200,23 @@ def test_the_platform_admin_keeps_utc_and_all_its_sections(chain_a: ChainFixture
         chains = client.get("/admin/chains/chain/").content.decode()
     assert "Chains" in index and "Domains" in index
     assert "Test A" in chains and "Times in" not in chains and 'id="hidden-sections"' not in index
+
+
+def test_the_platform_admin_deletes_a_platform_user(chain_a: ChainFixture) -> None:
+    # The chains' tables (export jobs, subscriptions, alert rules) point at users but do not exist in the
+    # public schema; deleting a platform user must not look for them.
+    with schema_context("public"):
+        users = get_user_model().objects
+        operator = users.create_superuser("platform-op", "op@x.test", "pw")
+        leaver = users.create_user("platform-leaver", "leaver@x.test", "pw", is_staff=True)
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(operator)
+        confirm = client.get(f"/admin/auth/user/{leaver.pk}/delete/")
+        assert confirm.status_code == 200 and "platform-leaver" in confirm.content.decode()
+        assert client.post(f"/admin/auth/user/{leaver.pk}/delete/", {"post": "yes"}).status_code == 302
+        other = users.create_user("platform-other", "other@x.test", "pw")
+        bulk = client.post(
+            "/admin/auth/user/", {"action": "delete_selected", "_selected_action": [other.pk], "post": "yes"}
+        )
+        assert bulk.status_code == 302
+        assert sorted(users.values_list("username", flat=True)) == ["platform-op"]
