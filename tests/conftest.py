@@ -35,10 +35,32 @@ def _get_or_create_chain(schema: str, domain: str, tz: str, currency: str) -> Ch
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[None]:
-    with django_db_blocker.unblock(), schema_context("public"):  # type: ignore[attr-defined]
-        for spec in (CHAIN_A, CHAIN_B):
-            _get_or_create_chain(*spec)
+def django_db_setup(
+    request: pytest.FixtureRequest,
+    django_test_environment: None,
+    django_db_blocker: pytest.FixtureRequest,
+    django_db_keepdb: bool,
+    django_db_createdb: bool,
+    django_db_modify_db_settings: None,
+) -> Iterator[None]:
+    """The test database, always, with the two fixture chains.
+
+    pytest-django sets a database up only when a collected test asks for `db`; tests on committed chains
+    (`committed_chain`) ask for none, so run alone they would reach the development database instead.
+    The database is kept between runs (`--reuse-db` in pyproject; `--create-db` makes it anew).
+    """
+    from django.test.utils import setup_databases
+
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        setup_databases(
+            verbosity=request.config.option.verbose,
+            interactive=False,
+            aliases={"default"},
+            keepdb=django_db_keepdb and not django_db_createdb,
+        )
+        with schema_context("public"):
+            for spec in (CHAIN_A, CHAIN_B):
+                _get_or_create_chain(*spec)
     yield
 
 
@@ -91,7 +113,7 @@ def in_chain_a(chain_a: ChainFixture) -> Iterator[ChainFixture]:
 
 
 @pytest.fixture
-def committed_chain(django_db_blocker: pytest.FixtureRequest) -> Iterator[Callable[..., Chain]]:
+def committed_chain(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[Callable[..., Chain]]:
     """Create chains whose rows are really committed (for Celery workers and other processes); dropped after."""
     made: list[Chain] = []
 
