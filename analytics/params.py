@@ -23,10 +23,15 @@ from analytics.periods import Period
 from chains.tenancy import current_schema
 
 DEFAULT_DAYS = 30
-# Long enough for year-over-year views, short enough that one request cannot scan a decade.
-MAX_DAYS = 2 * 366 + 1
-DEFAULT_LIMIT = 10
+# Ten years, leap days included: a chain's whole history. Totals and rankings of a long range come from month
+# buckets (analytics.query.rollup.decompose), and a day series longer than SERIES_DAILY_MAX_DAYS is answered by
+# month (analytics.reports), so a decade costs about what a year does.
+MAX_DAYS = 10 * 366 + 1
+DEFAULT_LIMIT = 10  # the dashboard's top lists
 MAX_LIMIT = 1000
+# Paging of a report's main list (analytics.reports.Report.page): `limit` rows from `offset`, with the total.
+PAGE_LIMIT = 100
+MAX_OFFSET = 10_000_000
 # Dates outside these bounds are typos, and they would overflow the date arithmetic (the default range,
 # the previous period, pandas timestamps that stop in 2262): a field error instead.
 EARLIEST_DATE = date(1970, 1, 1)
@@ -95,6 +100,7 @@ class AnalyticsParamsSerializer(_FilterParams):  # type: ignore[misc,valid-type]
     """Validates start/end/filters/limit; pass `context={"today": <local date>}` for the default range."""
 
     limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, required=False)
+    offset = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET, required=False)
 
     def to_internal_value(self, data: Any) -> Any:
         # Every list parameter of every subclass (route, sections, …) is capped before its items are parsed.
@@ -178,6 +184,7 @@ class AnalyticsParams:
     period: Period
     filters: Filters
     limit: int | None
+    offset: int = 0
 
     def limit_or(self, default: int) -> int:
         return self.limit if self.limit is not None else default
@@ -191,4 +198,7 @@ def params_from_validated(values: dict[str, Any]) -> AnalyticsParams:
         for spec in FILTERS
         if isinstance(value := values.get(spec.param), (list, tuple))
     })
-    return AnalyticsParams(period=Period(values["start"], values["end"]), filters=filters, limit=values.get("limit"))
+    return AnalyticsParams(
+        period=Period(values["start"], values["end"]), filters=filters, limit=values.get("limit"),
+        offset=values.get("offset") or 0,
+    )

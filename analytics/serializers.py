@@ -11,7 +11,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from analytics.params import AnalyticsParamsSerializer
+from analytics.params import DEFAULT_LIMIT, MAX_DAYS, MAX_LIMIT, PAGE_LIMIT, AnalyticsParamsSerializer
 from analytics.selectors.heatmap import HEATMAP_METRICS
 from analytics.selectors.products import PRODUCT_SECTIONS
 from analytics.selectors.revenue import GROUP_BY_CHOICES
@@ -24,9 +24,13 @@ LATEST_DATE = date(2199, 12, 31)
 
 
 PARAMETER_HELP = {
-    "limit": "return at most this many rows in the main list (totals and summaries always cover everything)",
+    "limit": f"rows of the main list per page (1–{MAX_LIMIT}, default {PAGE_LIMIT}; the answer's `page` gives the"
+    " total); totals and summaries always cover everything. The dashboard: rows of each top list (default"
+    f" {DEFAULT_LIMIT})",
+    "offset": "skip this many rows of the main list (default 0): page through with page.next_offset",
     "start": "first local date, inclusive (YYYY-MM-DD, 1970-01-01 … 2199-12-31); default: 29 days before end",
-    "end": "last local date, inclusive (YYYY-MM-DD); default: today in the chain's time zone; at most 733 days after start",
+    "end": "last local date, inclusive (YYYY-MM-DD); default: today in the chain's time zone; at most"
+    f" {MAX_DAYS} days after start (ten years)",
 }
 
 

@@ -59,6 +59,8 @@ def present(value: Any) -> Any:
         return present(Decimal(value))
     if isinstance(value, dict):
         return {key: present(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):  # a truncated list (analytics.selectors._common.Truncated)
+        return [present(item) for item in value]
     return value
 
 
@@ -87,4 +89,13 @@ class ReportApi(AnalyticsApi):
     def answer(self, request: Request, *, from_body: bool = False) -> Response:
         report = get_report(self.report_name)
         params, values = self.validated(request, report.params, from_body=from_body)
-        return Response(present(report.compute(params, values)))
+        result = report.page(params, values)
+        page = result.get("page")
+        if page is not None:
+            # The next page's address: this query with the offset moved on (a POST's body is the caller's to resend).
+            page["next"] = None
+            if page["next_offset"] is not None and not from_body:
+                query = request.query_params.copy()
+                query["offset"] = str(page["next_offset"])
+                page["next"] = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+        return Response(present(result))

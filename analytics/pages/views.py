@@ -155,8 +155,23 @@ class Page(View):
 
     # --- helpers for the sections --------------------------------------------------------------
 
-    def run(self, report: str, **overrides: Any) -> dict[str, Any]:
-        return get_report(report).run(with_params(self.query, **overrides), today=self.context["today"])
+    def run(self, report: str, *, paged: bool = True, **overrides: Any) -> dict[str, Any]:
+        """The report for this page's query: one page of its main list (the address's ?limit= and ?offset=, default
+        the registry's page) with the total, unless `paged=False` asks for the whole list."""
+        return get_report(report).run(with_params(self.query, **overrides), today=self.context["today"], paged=paged)
+
+    def shown(self, answer: Mapping[str, Any], caption: str = "") -> str:
+        """The caption of a paged table: what it shows of how many, and where the rest is."""
+        page = answer.get("page")
+        if not page or page["returned"] >= page["total"]:
+            return caption
+        first = page["offset"] + 1 if page["returned"] else page["offset"]
+        count = self.fmt.text(page["total"], "integer")
+        if page["offset"]:
+            span = f"Showing {first}–{page['offset'] + page['returned']} of {count}"
+        else:
+            span = f"Showing {page['returned']} of {count}"
+        return " ".join(part for part in (caption, f"{span} — export for all (or page with ?offset=).") if part)
 
     def go_live(self, report: str, key: str, *, change: str | None = None, **overrides: Any) -> None:
         """Refresh this page's KPI cards from the API every minute while the range includes today."""
@@ -352,7 +367,7 @@ class AssetsPage(Page):
         devices_table = table(self.fmt, "asset-sales", "Devices", report_cols("asset-sales", DEVICE_COLUMNS, {
             "asset": link.by("device", "asset")}, {"fleet_rank": "Rank", "asset": "Device", "location_name": "Location",
                                                    "performance_score": "Score"}), answer["devices"],
-            caption="Every device in scope by fleet rank; score and percentile run 0–100.")
+            caption=self.shown(answer, "Devices in scope by fleet rank; score and percentile run 0–100."))
         return [
             self.kpi_section("Fleet", FLEET_KPIS, answer["fleet_summary"], live=True, report="asset-sales"),
             self.map_section("devices", "Device map", device_points(answer["devices"], link, self.fmt), None, _score_legend()),
@@ -391,7 +406,7 @@ class AssetPage(Page):
         row = next((item for item in own["devices"] if item["device_id"] == device.id), None)
         self.go_live("asset-sales", "devices.0", device=device.id, top_products="false")
         # Score, rank and percentile are relative to the fleet in scope, so they come from the fleet's answer.
-        fleet = self.run("asset-sales", top_products="false")
+        fleet = self.run("asset-sales", paged=False, top_products="false")
         ranked = next((item for item in fleet["devices"] if item["device_id"] == device.id), None)
         sections: list[dict[str, Any]] = [self.note("Where", "", [(f"Location {device.location.name}", link.location(device.location.code) or "")])]
         if row is None:
@@ -442,7 +457,7 @@ class ProductsPage(Page):
                                [("Revenue", [row["revenue"] for row in categories])], kind="bar")
         return [
             self.table_section(table(self.fmt, "product-sales", "Products", report_cols("product-sales", PRODUCT_COLUMNS, {
-                "sku": link.by("product", "sku")}, {"abc_class": "ABC"}), answer["products"])),
+                "sku": link.by("product", "sku")}, {"abc_class": "ABC"}), answer["products"], caption=self.shown(answer))),
             self.chart_section(category_chart, table(self.fmt, "product-sales", "Categories", [
                 Col("category", "Category"), Col("revenue", "Revenue", "money"), Col("units", "Units", "integer"),
                 Col("products", "Products", "integer"), Col("share", "Share", "rate"),
@@ -532,7 +547,7 @@ class LocationsPage(Page):
             self.table_section(table(self.fmt, "locations", "Locations", report_cols("locations", [
                 "code", "name", "city", "region", "revenue", "sales_revenue", "booking_revenue", "units", "transactions",
                 "bookings", "devices", "active_devices", "revenue_per_device", "percentile"], {
-                "code": link.by("location", "code")}), answer["locations"])),
+                "code": link.by("location", "code")}), answer["locations"], caption=self.shown(answer))),
             self.table_section(table(self.fmt, "locations", "Regions", geo, answer.get("regions", []), key="regions"),
                                wide=False),
             self.table_section(table(self.fmt, "locations", "Cities", geo, answer.get("cities", []), key="cities"),
@@ -567,12 +582,12 @@ class LocationPage(Page):
             sections.append(self.table_section(table(self.fmt, "asset-sales", "Devices here", report_cols(
                 "asset-sales", DEVICE_COLUMNS, {"asset": link.by("device", "asset")},
                 {"fleet_rank": "Rank", "asset": "Device", "location_name": "Location", "performance_score": "Score"}),
-                devices["devices"], caption="Rank, score and percentile among the devices of this location.")))
+                devices["devices"], caption=self.shown(devices, "Rank, score and percentile among the devices of this location."))))
         if location.resources.exists():
             venue = self.run("utilization", location=location.id)
             sections.append(self.table_section(table(self.fmt, "utilization", "Resources here", report_cols(
                 "utilization", ["code", "name", "resource_type", "bookings", "no_shows", "no_show_rate", "utilization",
-                                "revenue"], {"code": link.by("resource", "code")}), venue["resources"])))
+                                "revenue"], {"code": link.by("resource", "code")}), venue["resources"], caption=self.shown(venue))))
         return sections
 
 
@@ -630,7 +645,7 @@ class AnomaliesPage(Page):
             self.table_section(table(self.fmt, "anomalies", "Anomalous device days", report_cols("anomalies", [
                 "asset", "date", "revenue", "mean", "std", "z", "direction", "severity"], {
                 "asset": self.links.by("device", "asset")}, {"asset": "Device"}), answer["anomalies"],
-                empty="No device day is more than the threshold away from its mean.")),
+                empty="No device day is more than the threshold away from its mean.", caption=self.shown(answer))),
         ]
 
 
@@ -650,7 +665,7 @@ class RoutesPage(Page):
             self.table_section(table(self.fmt, "routes", "Runs", report_cols("routes", [
                 "scheduled_for", "route", "route_name", "driver", "stops_planned", "stops_completed", "completion_rate",
                 "duration_minutes", "minutes_per_stop", "cash_collected", "serviced_revenue"]), answer["runs"],
-                empty="No route runs in this range.")),
+                empty="No route runs in this range.", caption=self.shown(answer))),
             self.table_section(table(self.fmt, "routes", "Drivers", [
                 Col("driver", "Driver"), Col("runs", "Runs", "integer"), Col("stops_completed", "Stops", "integer"),
                 Col("avg_completion_rate", "Completion", "rate"), Col("avg_minutes_per_stop", "Minutes per stop", "number"),
@@ -687,7 +702,7 @@ class InventoryPage(Page):
                 "days_until_empty", "risk", "last_fill_at"], {"asset": link.by("device", "asset"),
                                                               "sku": link.by("product", "sku")}, {"asset": "Device"}),
                 answer["slots"], empty="No planogram slots.",
-                caption=f"The {limit} most urgent slots; add ?limit=N to the address for more (at most 1000).")),
+                caption=self.shown(answer, "Most urgent first; add ?limit=N to the address for more (at most 1000)."))),
         ]
         pick = answer.get("pick_list")
         if pick:
@@ -727,7 +742,7 @@ class VenuesPage(Page):
             self.table_section(table(self.fmt, "utilization", "Resources", report_cols("utilization", [
                 "code", "name", "resource_type", "location_name", "bookings", "cancelled", "no_shows", "no_show_rate",
                 "booked_minutes", "open_minutes", "utilization", "revenue"], {"code": link.by("resource", "code")}),
-                answer["resources"], empty="No resources in scope.")),
+                answer["resources"], empty="No resources in scope.", caption=self.shown(answer))),
             self.series_chart("no-show-trend", "No-show rate per day", "utilization", answer.get("no_show_trend", []),
                               "no_show_rate", list_key="no_show_trend", value_kind="rate", label="No-show rate",
                               cols=[Col("date", "Date", "date"), Col("bookings", "Bookings", "integer"),
@@ -810,7 +825,6 @@ class CustomersPage(Page):
             self.table_section(table(self.fmt, "customers", "Customers (RFM)", report_cols("customers", [
                 "customer", "segment", "recency_days", "frequency", "monetary", "lifetime_value", "average_order_value",
                 "churn_risk", "first_purchase", "last_purchase"]), answer["rfm"],
-                caption=f"The {limit} most valuable customers; add ?limit=N to the address for more (at most 1000); "
-                        "the export holds them all.",
+                caption=self.shown(answer, "The most valuable first; add ?limit=N to the address for more (at most 1000)."),
                 empty="No customers in this range.")),
         ]

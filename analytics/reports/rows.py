@@ -100,7 +100,12 @@ class AssetSalesAnswer(TypedDict):
     devices: Annotated[list[DeviceSalesRow], Nested('every device in scope ordered by fleet_rank')]
     fleet_summary: Annotated[FleetSummary, Nested('totals and averages over every device in scope (never truncated by limit)')]
     benchmarks: Annotated[list[BenchmarkRow], Nested('quartiles of the per-device metrics')]
-    daily: Annotated[list[DailyRevenueRow], Nested('fleet revenue per local day, every day of the range')]
+    daily: Annotated[list[DailyRevenueRow], Nested('fleet revenue per local day, every day of the range; per month when series_grain is month')]
+    series_grain: Annotated[str, Choice(
+        'day, or month for a range longer than 733 days: daily and devices[].daily then hold one row per month'
+        ' (dated its first day in the range)',
+        choices=('day', 'month'),
+    )]
 
 
 class ProductRow(TypedDict):
@@ -636,7 +641,27 @@ class DashboardAnswer(TypedDict):
     previous_start: Annotated[dt.date, Day("first local date of the previous period")]
     previous_end: Annotated[dt.date, Day("last local date of the previous period (the day before start)")]
     change_pct: Annotated[DashboardChange, Nested("(current − previous) / previous × 100 per KPI, rounded to 2 places")]
-    series: Annotated[list[DashboardDayRow], Nested("sales for every local day of the range")]
+    series: Annotated[list[DashboardDayRow], Nested(
+        "sales for every local day of the range; by month (each row dated its first day in the range) when"
+        " series_grain is month"
+    )]
+    series_grain: Annotated[str, Choice(
+        "day, or month for a range longer than 733 days (the months of the range, cut at its ends)",
+        choices=("day", "month"),
+    )]
     top_devices: Annotated[list[TopDeviceRow], Nested("the best devices by revenue (then id), `limit` rows (default 10)")]
     top_products: Annotated[list[TopProductSummaryRow], Nested("the best products by revenue (then id)")]
     top_locations: Annotated[list[TopLocationRow], Nested("the best locations by their machines' revenue (then id)")]
+
+
+# --- paging (added to the answer of every paged report by analytics.reports.Report.page) ----------------
+
+
+class PageInfo(TypedDict):
+    key: Annotated[str, Text('the key of the paged list in this answer (rfm, slots, devices, …)')]
+    total: Annotated[int, Count('rows the whole list has for these parameters (every page together)')]
+    offset: Annotated[int, Count('rows skipped before this page')]
+    limit: Annotated[int, Integer('rows asked for (the default when not given)', min_value=1)]
+    returned: Annotated[int, Count('rows in this page: min(limit, total − offset)')]
+    next_offset: Annotated[int | None, Integer('the offset of the next page; null on the last page', nullable=True)]
+    next: NotRequired[Annotated[str | None, Text('the address of the next page (GET); null on the last page', nullable=True)]]

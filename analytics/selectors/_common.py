@@ -49,5 +49,22 @@ def bookings_filters_apply(filters: Filters) -> bool:
     return filters.selects_bookings
 
 
+class Truncated(list[Any]):
+    """The first rows of a longer list, carrying how many rows the whole list has (`total`)."""
+
+    total: int
+
+    def __init__(self, items: list[Any], total: int) -> None:
+        super().__init__(items)
+        self.total = total
+
+
 def truncate(items: list[Any], limit: int | None) -> list[Any]:
-    return items if limit is None else items[:limit]
+    """The first `limit` rows (all without a limit); the answer keeps the full count as `.total`, which the
+    report registry reports next to the page (analytics.reports.Report.page)."""
+    return Truncated(items if limit is None else items[:limit], len(items))
+
+
+def list_total(items: list[Any]) -> int:
+    """How many rows the list had before `truncate` cut it (its length when it was never cut)."""
+    return items.total if isinstance(items, Truncated) else len(items)

@@ -132,7 +132,7 @@ def test_asset_sales_empty_range(chain_a: ChainFixture, fleet: dict[str, object]
     [
         ({"start": "2026-02-30"}, "start"),
         ({"start": "2026-03-10", "end": "2026-03-01"}, "end"),
-        ({"start": "2020-01-01", "end": "2026-01-01"}, "end"),
+        ({"start": "2010-01-01", "end": "2026-01-01"}, "end"),  # over ten years (MAX_DAYS)
         ({"location": "x"}, "location"),
         ({"limit": "0"}, "limit"),
     ],
