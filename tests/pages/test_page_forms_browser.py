@@ -164,3 +164,13 @@ def test_a_viewer_sees_no_forms(site: Site, visit: Callable[..., Visit], shots: 
     assert status == 403
     # the refused fetch logs a console error in Chromium ("Failed to load resource"): nothing else may
     assert [e for e in seen.errors if "403" not in e] == []
+
+
+def test_the_forms_fit_a_phone(site: Site, visit: Callable[..., Visit], shots: Path) -> None:
+    seen = visit("manager", width=390, height=844)
+    for path, section in (("/reports/", "subscriptions"), ("/alerts/", "alert-rule-form")):
+        open_page(seen, site, path)
+        widths = seen.page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert widths[0] <= widths[1] == 390, (path, widths)
+        seen.page.locator(f"[data-section={section}]").screenshot(path=str(shots / f"phone-{section}.png"))
+    assert seen.errors == []
