@@ -8,7 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from chains.apis import MeApi, MyTokenApi
 from chains.pages import account_token
 from reporting.apis import ExportApi
-from reporting.pages import AlertAcknowledgePage, AlertsPage, ReportsPage
+from reporting.pages import AlertAcknowledgePage, AlertRuleActionPage, AlertsPage, ReportsPage, SubscriptionActionPage
 from reporting.subscriptions.apis import unsubscribe_page
 
 admin.site.site_header = "CVD"
@@ -39,6 +39,13 @@ urlpatterns = [
     # The reporting side's pages (analytics never imports reporting, so they are routed here).
     path("alerts/", AlertsPage.as_view(), name="alerts-page"),
     path("alerts/<int:pk>/acknowledge/", AlertAcknowledgePage.as_view(), name="alert-acknowledge-page"),
+    # The pages' forms post here (POST only; a refused value renders the page again with the messages, 400).
+    path("alerts/rules/", AlertsPage.as_view(http_method_names=["post"]), name="alert-rule-create-page"),
+    path("alerts/rules/<int:pk>/", AlertsPage.as_view(http_method_names=["post"]), name="alert-rule-edit-page"),
+    path("alerts/rules/<int:pk>/<str:action>/", AlertRuleActionPage.as_view(), name="alert-rule-action-page"),
     path("reports/", ReportsPage.as_view(), name="reports-page"),
+    path("reports/subscriptions/", ReportsPage.as_view(http_method_names=["post"]), name="subscription-create-page"),
+    path("reports/subscriptions/<int:pk>/<str:action>/", SubscriptionActionPage.as_view(),
+         name="subscription-action-page"),
     path("", include("analytics.pages.urls")),
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, BinaryIO
 
 from django.template.loader import render_to_string
@@ -27,6 +27,7 @@ from reporting import svg
 NAME = "board-pack"
 TITLE = "Board pack"
 TOP = 5
+ALERTS_LISTED = 200  # transitions listed; the counts cover all of them
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 KPIS = (
@@ -99,6 +100,47 @@ def _table(rows: list[dict[str, Any]], columns: tuple[tuple[str, str, str], ...]
         "keys": [key for key, _, _ in columns],
         "rows": [[_shown(row.get(key), kind) for key, _, kind in columns] for row in rows],
     }
+
+
+def _local_midnight(day: date, chain: Chain) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=chain.tz)
+
+
+def alerts_section(chain: Chain, start: date, end: date) -> dict[str, Any]:
+    """The month's alert transitions (fired, resolved) in local time, with counts per rule.
+
+    Values and thresholds are the alerts API's own representation (its serializer), and the transitions are the
+    alerts whose `fired_at` / `resolved_at` fall in the local month: the API's list, filtered by those times.
+    """
+    from reporting.alerts.selectors import alert_transitions
+    from reporting.alerts.serializers import AlertSerializer
+
+    transitions = alert_transitions(start=_local_midnight(start, chain), end=_local_midnight(end + timedelta(days=1), chain))
+    counts: dict[str, dict[str, int]] = {}
+    for transition, _, alert in transitions:
+        counts.setdefault(alert.rule.name, {"fired": 0, "resolved": 0})[transition] += 1
+    fired = sum(item["fired"] for item in counts.values())
+    resolved = sum(item["resolved"] for item in counts.values())
+    count_rows = [[name, str(item["fired"]), str(item["resolved"])] for name, item in sorted(counts.items())]
+    if count_rows:
+        count_rows.append(["All rules", str(fired), str(resolved)])
+    listed = []
+    for transition, when, alert in transitions[:ALERTS_LISTED]:
+        shown = AlertSerializer(alert).data
+        listed.append([when.astimezone(chain.tz).strftime("%Y-%m-%d %H:%M"), transition, alert.rule.name,
+                       alert.subject or alert.scope_key, _shown(shown["value"]), _shown(shown["threshold"])])
+    more = f" (the first {ALERTS_LISTED})" if len(transitions) > ALERTS_LISTED else ""
+    empty = "No alert fired or resolved this month."
+    return {"slug": "alerts", "title": "Alerts of the month", "summary": {"fired": fired, "resolved": resolved},
+            "tables": [
+                {"name": "alert-counts", "caption": f"Alert transitions: {fired} fired, {resolved} resolved",
+                 "headers": ["Rule", "Fired", "Resolved"], "keys": ["rule", "fired", "resolved"], "rows": count_rows,
+                 "empty": empty},
+                {"name": "alert-transitions",
+                 "caption": f"Transitions, oldest first{more}; times in {chain.time_zone}",
+                 "headers": ["When", "Transition", "Rule", "Scope", "Value", "Threshold"],
+                 "keys": ["when", "transition", "rule", "scope", "value", "threshold"], "rows": listed, "empty": empty},
+            ]}
 
 
 def board_pack_context(chain: Chain, month: str) -> dict[str, Any]:
@@ -176,6 +218,7 @@ def board_pack_context(chain: Chain, month: str) -> dict[str, Any]:
         ], "chart": svg.line_chart([str(present(day.get("date"))) for day in trend],
                                    [float(day.get("no_show_rate") or 0) * 100 for day in trend],
                                    title="No-show rate per day (%)") if trend else None})
+    sections.append(alerts_section(chain, start, end))
     return {
         "chain": chain, "month": month, "start": start, "end": end, "currency": chain.currency,
         "previous_month": previous_start.strftime("%Y-%m"), "strip": strip, "chart": chart, "sections": sections,

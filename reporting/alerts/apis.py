@@ -33,11 +33,26 @@ class AlertRuleViewSet(viewsets.ModelViewSet):
         return alert_rules_list()
 
     def perform_create(self, serializer: BaseSerializer) -> None:
-        serializer.save(created_by=self.request.user)
+        alert_rule_save(serializer, user=self.request.user)
 
     def perform_update(self, serializer: BaseSerializer) -> None:
+        alert_rule_save(serializer)
+
+
+def alert_rule_validated(data: Any, *, instance: AlertRule | None = None, partial: bool = False) -> AlertRuleSerializer:
+    """The API's serializer, validated (ValidationError → 400 naming the field): the API's and the page's checks."""
+    serializer = AlertRuleSerializer(instance, data=data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return serializer
+
+
+def alert_rule_save(serializer: BaseSerializer, *, user: Any = None) -> AlertRule:
+    if serializer.instance is None:
+        rule: AlertRule = serializer.save(created_by=user)
+    else:
         # A changed rule is judged afresh at the next evaluation, even for a window it saw before.
-        serializer.save(evaluated_window_start=None)
+        rule = serializer.save(evaluated_window_start=None)
+    return rule
 
 
 class AlertListApi(CapabilityAPIView):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from datetime import datetime
+
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from reporting.alerts.models import Alert, AlertRule
 
@@ -31,3 +33,22 @@ def latest_firing(limit: int = 5) -> list[Alert]:
 
 def alert_rules_list() -> QuerySet[AlertRule]:
     return AlertRule.objects.all().order_by("name", "id")
+
+
+def alert_transitions(*, start: datetime, end: datetime) -> list[tuple[str, datetime, Alert]]:
+    """The fired and resolved transitions in [start, end): (transition, when, alert), oldest first.
+
+    Read from the alerts themselves (each fire is an alert of its own, its `fired_at` and `resolved_at` are the
+    transitions' times), so they are exactly what GET /api/reporting/alerts/ lists for the period.
+    """
+    alerts = Alert.objects.select_related("rule").filter(
+        Q(fired_at__gte=start, fired_at__lt=end) | Q(resolved_at__gte=start, resolved_at__lt=end)
+    )
+    out: list[tuple[str, datetime, Alert]] = []
+    for alert in alerts:
+        if start <= alert.fired_at < end:
+            out.append(("fired", alert.fired_at, alert))
+        if alert.resolved_at is not None and start <= alert.resolved_at < end:
+            out.append(("resolved", alert.resolved_at, alert))
+    out.sort(key=lambda item: (item[1], item[2].pk, item[0] == "resolved"))
+    return out

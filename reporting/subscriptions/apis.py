@@ -175,6 +175,32 @@ def _apply(subscription: Subscription, data: dict[str, Any]) -> None:
             setattr(subscription, key, data[key])
 
 
+def subscription_create(data: Any, *, owner_id: int | None) -> Subscription:
+    """Validate (ValidationError → 400 naming the field) and save a new subscription: the API's and the page's way."""
+    serializer = SubscriptionSerializer(data=data)
+    serializer.is_valid(raise_exception=True)
+    subscription = Subscription(owner_id=owner_id)
+    _apply(subscription, dict(serializer.validated_data))
+    return services.subscription_save(subscription=subscription)
+
+
+def subscription_get(subscription_id: int) -> Subscription:
+    """The chain's subscription, or Http404 (another chain's is not in this schema)."""
+    return _subscription(subscription_id)
+
+
+def subscription_resume_checked(subscription: Subscription) -> Subscription:
+    if not subscription.recipients:
+        raise serializers.ValidationError({"recipients": ["Add a recipient before resuming."]})
+    return services.subscription_resume(subscription=subscription)
+
+
+def subscription_send_checked(subscription: Subscription) -> Delivery:
+    if not subscription.recipients:
+        raise serializers.ValidationError({"recipients": ["Nobody to send it to."]})
+    return services.delivery_send_now(subscription=subscription)
+
+
 class SubscriptionListApi(CapabilityAPIView):
     """The chain's scheduled reports (any manager of the chain sees and edits them), and creating one."""
 
@@ -187,12 +213,7 @@ class SubscriptionListApi(CapabilityAPIView):
     @extend_schema(operation_id="reporting_subscriptions_create", request=SubscriptionSerializer,
                    responses={201: SubscriptionSerializer, **_ERRORS})
     def post(self, request: Request) -> Response:
-        serializer = SubscriptionSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        subscription = Subscription(owner_id=request.user.pk)
-        _apply(subscription, dict(serializer.validated_data))
-        services.subscription_save(subscription=subscription)
-        return Response(subscription_json(subscription), status=201)
+        return Response(subscription_json(subscription_create(request.data, owner_id=request.user.pk)), status=201)
 
 
 class SubscriptionDetailApi(CapabilityAPIView):
@@ -240,10 +261,7 @@ class SubscriptionResumeApi(CapabilityAPIView):
 
     @extend_schema(operation_id="reporting_subscriptions_resume", request=None, responses={200: SubscriptionSerializer, **_ERRORS})
     def post(self, request: Request, subscription_id: int) -> Response:
-        subscription = _subscription(subscription_id)
-        if not subscription.recipients:
-            raise serializers.ValidationError({"recipients": ["Add a recipient before resuming."]})
-        return Response(subscription_json(services.subscription_resume(subscription=subscription)))
+        return Response(subscription_json(subscription_resume_checked(_subscription(subscription_id))))
 
 
 class SubscriptionSendApi(CapabilityAPIView):
@@ -253,10 +271,7 @@ class SubscriptionSendApi(CapabilityAPIView):
 
     @extend_schema(operation_id="reporting_subscriptions_send", request=None, responses={202: DeliverySerializer, **_ERRORS})
     def post(self, request: Request, subscription_id: int) -> Response:
-        subscription = _subscription(subscription_id)
-        if not subscription.recipients:
-            raise serializers.ValidationError({"recipients": ["Nobody to send it to."]})
-        return Response(delivery_json(services.delivery_send_now(subscription=subscription)), status=202)
+        return Response(delivery_json(subscription_send_checked(_subscription(subscription_id))), status=202)
 
 
 class SubscriptionDeliveriesApi(CapabilityAPIView):

@@ -68,8 +68,9 @@ def test_alert_center_lists_firing_first_then_resolved(chain_a: ChainFixture, al
     assert "alerts" in hooks(html).tables
     assert row_ids(html) == [alerts["newer"], alerts["older"], alerts["resolved"]]
     assert 'href="/assets/VM-1/"' in html and "Low revenue" in html and "hours_without_sales" in html
-    # a viewer sees no acknowledge buttons and no rules list
-    assert "data-acknowledge" not in html and 'data-table="alert-rules"' not in html
+    # a viewer sees no acknowledge buttons, the rules read only (no actions) and no rule form
+    assert "data-acknowledge" not in html and 'data-table="alert-rules"' in html
+    assert "data-action=" not in html and 'data-form="alert-rule"' not in html
 
 
 def test_alert_center_filters_by_state_rule_and_device(chain_a: ChainFixture, alerts: dict[str, int]) -> None:
@@ -97,7 +98,7 @@ def test_a_manager_acknowledges_once_and_a_viewer_gets_403(chain_a: ChainFixture
                                                                                             alerts["older"]])
     form = html.split(f'data-acknowledge="{alerts["newer"]}"', 1)[1].split("</form>", 1)[0]
     assert "csrfmiddlewaretoken" in form
-    assert 'data-table="alert-rules"' in html and f'href="/api/reporting/alert-rules/{alerts["idle"]}/"' in html
+    assert 'data-table="alert-rules"' in html and f'href="/alerts/?edit={alerts["idle"]}#rule-form"' in html
     response = manager.post(f"/alerts/{alerts['newer']}/acknowledge/")
     assert response.status_code == 302 and response["Location"] == f"/alerts/#alert-{alerts['newer']}"
     with schema_context(chain_a.schema):
