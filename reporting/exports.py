@@ -8,6 +8,7 @@ plain JSON data, so a job stores it and runs it later in a worker with the same 
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -318,10 +319,13 @@ def _charts(title: str, columns: tuple[Column, ...], table: list[tuple[Any, ...]
 # line breaking and drawing) per value, which is what WeasyPrint's time went on (about 2 ms a cell: 17 s for
 # 500 products × 17 columns; bench_exports prints the figure). Columns are padded to their widest value, numbers
 # right-aligned; a text value longer than its column is cut there with "…" and shown whole on a line of its own
-# under the row ("↳ name: …"), so every value is in the PDF as it is.
+# under the row ("↳ name: …"), so every value is in the PDF as it is. Rows are `white-space: pre` (never
+# wrapped: half the layout time of pre-wrap); only those whole-value lines may wrap.
 GRID_GAP = "  "
 GRID_TEXT_MAX = 40  # characters a text column grows to; a longer value is cut there and shown whole below
-GRID_WIDTH_PT = 297 / 25.4 * 72 - 2 * 12 / 25.4 * 72 - 8  # A4 landscape less the page margins and the row padding
+# A4 landscape less the page margins and the row padding, and 5 % to spare: the shaped advance of a glyph is a
+# little over the font's nominal 0.602 em at these sizes, and a row a hair too wide would wrap onto two lines.
+GRID_WIDTH_PT = (297 / 25.4 * 72 - 2 * 12 / 25.4 * 72 - 8) * 0.95
 GRID_ADVANCE_EM = 0.602  # DejaVu Sans Mono's advance width
 GRID_FONT_PT = (4.5, 7.5)
 NUMERIC_KINDS = frozenset({"integer", "number", "money", "rate", "percent"})
@@ -341,9 +345,15 @@ def _grid_header(key: str, width: int) -> list[str]:
 
 
 @dataclass(frozen=True)
+class GridRow:
+    line: str  # the row's values, padded into the columns (white-space: pre: never wrapped)
+    whole: list[str]  # "↳ key: value" of each value cut short in its column (these may wrap at the page's edge)
+
+
+@dataclass(frozen=True)
 class TextGrid:
-    header: str  # the header's lines, joined by newlines (white-space: pre)
-    rows: list[str]
+    header: str  # the header's lines, joined by newlines
+    rows: list[GridRow]
     font_pt: float
 
 
@@ -380,11 +390,11 @@ def text_grid(columns: tuple[Column, ...], cells: list[list[str]]) -> TextGrid:
                 whole.append(f"  ↳ {columns[index].key}: {value}")
             else:
                 shown.append([value])
-        rows.append("\n".join([*lines(shown), *whole]))
+        rows.append(GridRow(line=lines(shown)[0], whole=whole))
     characters = sum(widths) + len(GRID_GAP) * (len(widths) - 1)
     low, high = GRID_FONT_PT
     font_pt = max(low, min(high, GRID_WIDTH_PT / max(characters, 1) / GRID_ADVANCE_EM))
-    return TextGrid(header="\n".join(header), rows=rows, font_pt=round(font_pt, 2))
+    return TextGrid(header="\n".join(header), rows=rows, font_pt=math.floor(font_pt * 100) / 100)
 
 
 def export_pdf_html(spec: ExportSpec, chain: Chain, content: Content) -> tuple[str, int]:
