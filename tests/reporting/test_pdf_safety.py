@@ -121,3 +121,36 @@ def test_pdf_has_title_kpis_and_a_server_drawn_chart(in_chain_a: ChainFixture) -
     html, _ = export_pdf_html(spec, in_chain_a.chain, _content(spec, in_chain_a.chain))
     assert "<polyline" in html  # the daily series is a line
     assert 'data-kpi="revenue"' in html
+
+
+def test_a_long_list_pages_with_its_header_and_page_numbers(in_chain_a: ChainFixture) -> None:
+    """300 products (several pages of the text grid): the header on every page, "n / N" on every page, every
+    product's revenue and units in the text, and a long name cut in its column but whole on its own line."""
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    spot = f.location("GRID", name="Grid")
+    machine = f.device("G-1", spot)
+    long_name = "A product whose name is much longer than its column in the list, " * 2
+    expected: dict[str, tuple[str, str]] = {}
+    for index in range(300):
+        item = f.product(f"SKU{index:03d}", name=long_name.strip() if index == 7 else f"Item {index}")
+        cents = 100 + index * 37  # 1.00, 1.37, … : distinct figures, summed by hand below
+        f.sale(machine, item, f.local("2026-03-28 12:00"), f"{cents // 100}.{cents % 100:02d}", quantity=1 + index % 4)
+        expected[f"SKU{index:03d}"] = (f"{cents // 100}.{cents % 100:02d}", str(1 + index % 4))
+    status, body, _ = export(in_chain_a.client("manager"), "product-sales", "pdf", data.RANGE)
+    assert status == 200
+    pages = [page.extract_text() for page in PdfReader(BytesIO(body)).pages]
+    assert len(pages) >= 3
+    for number, text in enumerate(pages, start=1):
+        assert f"{number} / {len(pages)}" in text
+        if number > 1:  # the first page's list starts under the title, KPIs and chart; then the header repeats
+            assert "revenue" in text.split() and "sku" in text.split()
+    lines = [line.split() for line in "\n".join(pages).splitlines()]
+    rows = {words[1]: words for words in lines if len(words) > 2 and words[1].startswith("SKU")}
+    assert set(rows) == set(expected)
+    for sku, (revenue, units) in expected.items():
+        assert revenue in rows[sku] and units in rows[sku], sku
+    assert rows["SKU007"][2:4] == ["A", "product"] and "…" in " ".join(rows["SKU007"])
+    assert f"name: {long_name.strip()}" in " ".join(" ".join(pages).split())
