@@ -259,3 +259,20 @@ def test_import_job_times_are_listed(catalog: Catalog, in_chain_a: ChainFixture)
     # Stockholm is UTC+1 in March: 09:15 UTC started, 09:17 UTC finished.
     assert "March 1, 2026, 10:15 a.m." in listing and "March 1, 2026, 10:17 a.m." in listing
     assert "column-started_at" in listing and "column-finished_at" in listing and "120.0 s" in listing
+
+
+def test_the_import_pages_old_admin_address_leads_to_the_new_one(catalog: Catalog, in_chain_a: ChainFixture) -> None:
+    # Import jobs moved from the fleet app to ingest: /admin/fleet/importjob/… bookmarks still open the page.
+    client = login(in_chain_a)
+    job = upload(client, CLEAN)
+    listing = client.get("/admin/fleet/importjob/")
+    add = client.get("/admin/fleet/importjob/add/?kind=sales")
+    change = client.get(f"/admin/fleet/importjob/{job.pk}/change/", follow=True)
+
+    assert (listing.status_code, listing["Location"]) == (301, "/admin/ingest/importjob/")
+    assert (add.status_code, add["Location"]) == (301, "/admin/ingest/importjob/add/?kind=sales")
+    assert change.redirect_chain == [(f"/admin/ingest/importjob/{job.pk}/change/", 301)]
+    assert change.status_code == 200 and job.file_name in change.content.decode()
+    # The redirect is no way around sign-in: the new address still asks for it.
+    anonymous = in_chain_a.client().get("/admin/fleet/importjob/", follow=True)
+    assert anonymous.redirect_chain[-1][0].startswith("/admin/login/")
