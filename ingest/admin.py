@@ -111,19 +111,39 @@ def _either(names: Iterable[str]) -> str:
     return " or ".join([", ".join(listed[:-1]), listed[-1]]) if len(listed) > 1 else "".join(listed)
 
 
+def kind_label(kind: str) -> str:
+    """The registered label of a kind ("Funnel events"); a kind no app registers any more shows as stored."""
+    return next((registered.label for registered in import_kinds() if registered.kind == kind), kind)
+
+
+class KindFilter(admin.SimpleListFilter):
+    title = "kind"
+    parameter_name = "kind"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[ImportJob]) -> list[tuple[str, str]]:
+        return [(kind.kind, kind.label) for kind in import_kinds()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[ImportJob]) -> QuerySet[ImportJob]:
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin):
     change_form_template = "admin/ingest/importjob/change_form.html"
     list_display = [
-        "id", "kind", "file_name", "status", "progress_display", "requested_by", "created_at", "previewed_at", "started_at",
+        "id", "kind_display", "file_name", "status", "progress_display", "requested_by", "created_at", "previewed_at", "started_at",
         "finished_at", "duration",
     ]
-    list_filter = ["kind", "status"]
+    list_filter = [KindFilter, "status"]
     fields = (
-        "kind", "file_name", "status", "progress_display", "preview_summary", "summary", "errors_table", "requested_by",
+        "kind_display", "file_name", "status", "progress_display", "preview_summary", "summary", "errors_table", "requested_by",
         "created_at", "previewed_at", "started_at", "finished_at", "duration",
     )
     readonly_fields = fields
+
+    @admin.display(description="kind", ordering="kind")
+    def kind_display(self, obj: ImportJob) -> str:
+        return kind_label(obj.kind)
 
     @admin.display(description="progress")
     def progress_display(self, obj: ImportJob) -> str:

@@ -276,3 +276,16 @@ def test_the_import_pages_old_admin_address_leads_to_the_new_one(catalog: Catalo
     # The redirect is no way around sign-in: the new address still asks for it.
     anonymous = in_chain_a.client().get("/admin/fleet/importjob/", follow=True)
     assert anonymous.redirect_chain[-1][0].startswith("/admin/login/")
+
+
+def test_the_listing_names_each_kind_by_its_registered_label_and_filters_by_it(catalog: Catalog, in_chain_a: ChainFixture) -> None:
+    client = login(in_chain_a)
+    job = upload(client, CLEAN)
+    ImportJob.objects.create(kind="funnel", file_name="events.csv", status="imported")
+
+    listing = client.get("/admin/ingest/importjob/").content.decode()
+    only_funnel = client.get("/admin/ingest/importjob/?kind=funnel").content.decode()
+
+    assert '<td class="field-kind_display">Sales</td>' in listing
+    assert '<td class="field-kind_display">Funnel events</td>' in listing
+    assert "events.csv" in only_funnel and job.file_name not in only_funnel
