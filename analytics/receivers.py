@@ -8,7 +8,7 @@ from typing import Any
 from django.dispatch import receiver
 
 from analytics.models import DirtyRange
-from fleet.signals import raw_data_changed
+from ingest.signals import raw_data_changed
 
 
 @receiver(raw_data_changed)

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from bookings.services import booking_import, booking_push, funnel_event_import, funnel_event_push
-from fleet.apis import BatchImportApi
-from fleet.models import ImportJob
+from bookings.services import (
+    BOOKINGS_KIND,
+    FUNNEL_KIND,
+    booking_import,
+    booking_push,
+    funnel_event_import,
+    funnel_event_push,
+)
+from ingest.apis import BatchImportApi
 
 
 class BookingPushApi(BatchImportApi):
     """POST bookings (interfaces.md venue format) as JSON, up to 10,000 rows, or a file."""
 
     key = "booking_id"
-    job_kind = ImportJob.Kind.BOOKINGS
+    job_kind = BOOKINGS_KIND
     push = staticmethod(booking_push)
     file_import = staticmethod(booking_import)
 
@@ -20,6 +26,6 @@ class FunnelEventPushApi(BatchImportApi):
     """POST funnel events as JSON, up to 10,000 rows (one event is a batch of one), or a file."""
 
     key = "event_id"
-    job_kind = ImportJob.Kind.FUNNEL
+    job_kind = FUNNEL_KIND
     push = staticmethod(funnel_event_push)
     file_import = staticmethod(funnel_event_import)

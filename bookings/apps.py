@@ -6,15 +6,20 @@ class BookingsConfig(AppConfig):
     verbose_name = "Venues and bookings"
 
     def ready(self) -> None:
-        # fleet's import engine knows nothing of bookings: bookings hands it its importers and catalog kind.
+        # The import engine (ingest) knows nothing of bookings: bookings hands it its importers, and fleet its catalog kind.
+        from bookings import services
         from bookings.resources import ResourceResource
-        from bookings.services import booking_import, booking_spec, funnel_event_import, funnel_spec
-        from fleet.models import ImportJob
         from fleet.resources import catalog_resource_register
-        from fleet.services.jobs import importer_register
+        from ingest.jobs import importer_register
 
-        importer_register(ImportJob.Kind.BOOKINGS, booking_import, booking_spec)
-        importer_register(ImportJob.Kind.FUNNEL, funnel_event_import, funnel_spec)
+        importer_register(
+            services.BOOKINGS_KIND, services.booking_import, services.booking_spec, label="Bookings", section="venue",
+            meanings=services.BOOKING_MEANINGS, example=services.BOOKING_EXAMPLE,
+        )
+        importer_register(
+            services.FUNNEL_KIND, services.funnel_event_import, services.funnel_spec, label="Funnel events",
+            section="venue", meanings=services.FUNNEL_MEANINGS, example=services.FUNNEL_EXAMPLE,
+        )
         catalog_resource_register("resources", ResourceResource)
 
         from bookings.models import Resource

@@ -9,14 +9,14 @@ from django.db import transaction
 from django.db.backends.utils import CursorWrapper
 
 from bookings.models import Booking, FunnelEvent
-from fleet.services.files import json_rows_source, table_read
-from fleet.services.reports import FileRejected, ImportReport
+from fleet.services.customers import customers_upsert
 from fleet.services.sales import max_sale_amount
-from fleet.services.staging import (
+from ingest.files import json_rows_source, table_read
+from ingest.import_report import FileRejected, ImportReport
+from ingest.staging import (
     Check,
     ImportSpec,
     Progress,
-    customers_upsert,
     decimal_between,
     fast_decimal,
     fast_text,
@@ -33,7 +33,28 @@ from fleet.services.staging import (
 
 BOOKING_COLUMNS = ("booking_id", "resource", "starts_at", "ends_at", "status", "amount", "customer", "created_at")
 FUNNEL_COLUMNS = ("event_id", "session_id", "step", "occurred_at", "customer", "booking_id")
-MAX_API_BATCH = 10_000
+BOOKINGS_KIND, FUNNEL_KIND = "bookings", "funnel"  # the import job kinds and the raw_data_changed kinds
+# What the admin's upload page says of each column (docs/file-formats.md "Venue files"), and a valid row.
+BOOKING_MEANINGS = {
+    "booking_id": "external id, unique per chain; a repeat is a duplicate, never a second booking",
+    "resource": "resource code",
+    "starts_at": "ISO 8601 with offset",
+    "ends_at": "ISO 8601 with offset, after starts_at",
+    "status": "confirmed, paid, completed, cancelled, no_show",
+    "amount": "decimal amount paid, ≥ 0",
+    "customer": "external customer reference",
+    "created_at": "when it was booked, ISO 8601 with offset",
+}
+BOOKING_EXAMPLE = "b-1001,PAD1,2026-03-01T18:00:00+01:00,2026-03-01T19:00:00+01:00,paid,400.00,C-1,2026-02-20T09:12:00+01:00"
+FUNNEL_MEANINGS = {
+    "event_id": "external id, unique per chain; a repeat is a duplicate",
+    "session_id": "the visitor's session",
+    "step": "visit, wizard_start, submit, paid",
+    "occurred_at": "ISO 8601 with offset",
+    "customer": "external customer reference",
+    "booking_id": "an imported booking's booking_id",
+}
+FUNNEL_EXAMPLE = "e-1001,s-77,paid,2026-02-20T09:12:00+01:00,C-1,b-1001"
 
 
 def _valid_ts(column: str) -> str:
@@ -47,7 +68,7 @@ def booking_spec() -> ImportSpec:
         f"THEN {v('ends_at')}::timestamptz <= {v('starts_at')}::timestamptz ELSE false END"
     )
     return ImportSpec(
-        kind="bookings",
+        kind=BOOKINGS_KIND,
         columns=BOOKING_COLUMNS,
         required_columns=frozenset({"booking_id", "resource", "starts_at", "ends_at", "status"}),
         key="booking_id",
@@ -88,7 +109,7 @@ def booking_spec() -> ImportSpec:
 
 def funnel_spec() -> ImportSpec:
     return ImportSpec(
-        kind="funnel",
+        kind=FUNNEL_KIND,
         columns=FUNNEL_COLUMNS,
         required_columns=frozenset({"event_id", "session_id", "step", "occurred_at"}),
         key="event_id",

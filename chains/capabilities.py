@@ -26,7 +26,7 @@ ROLE_BY_NAME: Final = {"viewer": VIEWER, "manager": MANAGER, "admin": ADMIN}
 
 # Apps whose models an Admin may manage in the chain's Django admin.
 # axes: an Admin sees failed sign-ins and can lift a lock-out (delete the attempt).
-ADMIN_MANAGED_APPS: Final = ("fleet", "routes", "bookings", "analytics", "reporting", "alerts", "auth", "authtoken", "axes")
+ADMIN_MANAGED_APPS: Final = ("ingest", "fleet", "routes", "bookings", "analytics", "reporting", "alerts", "auth", "authtoken", "axes")
 
 
 def user_capabilities(user: object) -> list[str]:

@@ -2,7 +2,8 @@
 
 from csp.decorators import csp_update
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from chains.apis import MeApi, MyTokenApi
@@ -16,6 +17,11 @@ admin.site.site_title = "CVD"
 admin.site.index_title = "Chain administration"
 
 urlpatterns = [
+    # Import jobs moved from the fleet app to ingest (issue 10): a bookmarked page of theirs still opens.
+    re_path(
+        r"^admin/fleet/importjob/(?P<rest>.*)$",
+        RedirectView.as_view(url="/admin/ingest/importjob/%(rest)s", permanent=True, query_string=True),
+    ),
     path("admin/", admin.site.urls),
     path("api/me/", MeApi.as_view(), name="api-me"),
     path("api/me/token/", MyTokenApi.as_view(), name="api-me-token"),

@@ -17,7 +17,7 @@ from chains.services import chain_create, chain_user_create
 from demo.vending import VendingSpec, vending_seed
 from demo.venues import VenueSpec, venue_seed
 from fleet.models import Location
-from fleet.signals import raw_data_changed
+from ingest.signals import raw_data_changed
 
 Kind = Literal["vending", "venues"]
 DEMO_PASSWORD = "demo"  # noqa: S105 - the documented demo login

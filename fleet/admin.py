@@ -154,6 +154,6 @@ class CustomerAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
-# DEX reads, sales and import jobs have their own admin module, owned together with ingestion.
+# DEX reads and sales have their own admin module, owned together with ingestion (import jobs: ingest/admin.py).
 if importlib.util.find_spec("fleet.admin_ingest") is not None:
     importlib.import_module("fleet.admin_ingest")

@@ -63,6 +63,8 @@ TENANT_APPS = [
     # Sign-in failures are counted per chain, in the chain's schema, like its users.
     "axes",
     "import_export",
+    # The generic import engine; ImportJob rows are per chain like the rows they import.
+    "ingest",
     "fleet",
     "routes",
     "bookings",

@@ -27,7 +27,7 @@ from chains.models import Chain
 from fleet.dex.parser import DexError, content_hash, parse_dex
 from fleet.dex.parser import DexRead as ParsedRead
 from fleet.models import UNASSIGNED_SKU, Device, DexRead, PlanogramSlot, Product, Sale
-from fleet.signals import raw_data_changed
+from ingest.signals import raw_data_changed
 
 logger = logging.getLogger(__name__)
 

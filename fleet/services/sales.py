@@ -10,9 +10,10 @@ from django.db import transaction
 from django.db.backends.utils import CursorWrapper
 
 from fleet.models import Sale
-from fleet.services.files import TableSource, json_rows_source, table_read
-from fleet.services.reports import FileRejected, ImportReport
-from fleet.services.staging import (
+from fleet.services.customers import customers_upsert
+from ingest.files import TableSource, json_rows_source, table_read
+from ingest.import_report import FileRejected, ImportReport
+from ingest.staging import (
     Check,
     FastInsert,
     ImportSpec,
@@ -20,7 +21,6 @@ from fleet.services.staging import (
     Progress,
     Staged,
     Written,
-    customers_upsert,
     decimal_between,
     fast_choice,
     fast_decimal,
@@ -41,7 +41,20 @@ from fleet.services.staging import (
 
 SALES_COLUMNS = ("transaction_id", "sold_at", "device", "product", "quantity", "amount", "payment_method", "customer", "slot")
 SALES_REQUIRED = frozenset({"transaction_id", "sold_at", "device", "product", "quantity", "amount"})
-MAX_API_BATCH = 10_000
+SALES_KIND = "sales"  # the import job kind and the raw_data_changed kind
+# What the admin's upload page says of each column (docs/file-formats.md "Sales file"), and a valid row.
+SALES_MEANINGS = {
+    "transaction_id": "external id, unique per chain; a repeat is a duplicate, not a new sale",
+    "sold_at": "ISO 8601 with offset (2026-03-01T12:30:00+01:00)",
+    "device": "device asset number",
+    "product": "product SKU",
+    "quantity": "integer ≥ 1",
+    "amount": "decimal total charged, ≥ 0",
+    "payment_method": "cash, card, mobile, other",
+    "customer": "external customer reference",
+    "slot": "planogram slot code",
+}
+SALES_EXAMPLE = "t-1001,2026-03-01T12:30:00+01:00,A-1,SKU-1,2,3.00,card,C-1,A1"
 
 
 def max_sale_amount() -> int:
@@ -54,7 +67,7 @@ def max_sale_quantity() -> int:
 
 def sales_spec() -> ImportSpec:
     return ImportSpec(
-        kind="sales",
+        kind=SALES_KIND,
         columns=SALES_COLUMNS,
         required_columns=SALES_REQUIRED,
         key="transaction_id",

@@ -14,7 +14,8 @@ from django_tenants.utils import schema_context
 
 from bookings.models import Resource
 from chains.middleware import ChainTimeZoneMiddleware
-from fleet.models import Device, DexRead, ImportJob, Location, PlanogramSlot, Product, Sale
+from fleet.models import Device, DexRead, Location, PlanogramSlot, Product, Sale
+from ingest.models import ImportJob
 from tests.conftest import ChainFixture
 from tests.fleet.conftest import Catalog
 
@@ -106,7 +107,7 @@ def test_a_vending_chain_sees_no_venue_sections(catalog: Catalog, in_chain_a: Ch
     client = login(in_chain_a)
     page = client.get("/admin/").content.decode()
     shown = sections(page)
-    kinds = client.get("/admin/fleet/importjob/add/").content.decode()
+    kinds = client.get("/admin/ingest/importjob/add/").content.decode()
 
     assert {"Devices", "Routes", "Sales"} | EVERY_CHAIN <= shown
     assert not shown & VENUE_ONLY
@@ -122,7 +123,7 @@ def test_a_venue_chain_sees_no_fleet_dex_or_route_sections(in_chain_a: ChainFixt
     page = client.get("/admin/").content.decode()
     shown = sections(page)
     fleet_index = client.get("/admin/fleet/").content.decode()
-    kinds = client.get("/admin/fleet/importjob/add/").content.decode()
+    kinds = client.get("/admin/ingest/importjob/add/").content.decode()
 
     assert {"Resources", "Bookings", "Funnel events"} | EVERY_CHAIN <= shown
     assert not shown & VENDING_ONLY
@@ -186,8 +187,8 @@ def test_an_import_job_in_progress_cannot_be_deleted(catalog: Catalog, in_chain_
     running = ImportJob.objects.create(kind="sales", file_name="a.csv", status="running")
     done = ImportJob.objects.create(kind="sales", file_name="b.csv", status="imported")
     client = login(in_chain_a)
-    assert client.get(f"/admin/fleet/importjob/{running.pk}/delete/").status_code == 403
-    assert client.post(f"/admin/fleet/importjob/{done.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert client.get(f"/admin/ingest/importjob/{running.pk}/delete/").status_code == 403
+    assert client.post(f"/admin/ingest/importjob/{done.pk}/delete/", {"post": "yes"}).status_code == 302
     assert list(ImportJob.objects.values_list("file_name", flat=True)) == ["a.csv"]
 
 

@@ -17,8 +17,9 @@ from django.utils import timezone
 from analytics.models import DirtyRange
 from bookings.models import Booking, Resource
 from chains.services import chain_user_create
-from fleet.models import Customer, ImportJob, Sale
-from fleet.services.jobs import import_job_preview_run, import_job_run
+from fleet.models import Customer, Sale
+from ingest.jobs import import_job_preview_run, import_job_run
+from ingest.models import ImportJob
 from tests.conftest import ChainFixture
 from tests.fleet.conftest import Catalog
 
@@ -49,10 +50,10 @@ def counts(page: str) -> dict[str, int]:
 
 
 def upload(client: Client, text: str, kind: str = "sales", name: str = "sales.csv") -> ImportJob:
-    response = client.post("/admin/fleet/importjob/add/", {"kind": kind, "file": SimpleUploadedFile(name, text.encode())})
+    response = client.post("/admin/ingest/importjob/add/", {"kind": kind, "file": SimpleUploadedFile(name, text.encode())})
     assert response.status_code == 302, response.content[:2000]
     job = ImportJob.objects.order_by("-pk").first()
-    assert job is not None and response["Location"] == f"/admin/fleet/importjob/{job.pk}/change/"
+    assert job is not None and response["Location"] == f"/admin/ingest/importjob/{job.pk}/change/"
     return job
 
 
@@ -71,7 +72,7 @@ def test_the_preview_counts_duplicates_and_names_the_bad_row_and_imports_nothing
     client = login(in_chain_a)
 
     job = upload(client, WITH_DUPLICATES_AND_A_BAD_ROW)
-    page = client.get(f"/admin/fleet/importjob/{job.pk}/change/").content.decode()
+    page = client.get(f"/admin/ingest/importjob/{job.pk}/change/").content.decode()
     job.refresh_from_db()
 
     assert counts(page) == {"rows": 6, "created": 3, "duplicates": 2, "errors": 1}
@@ -82,7 +83,7 @@ def test_the_preview_counts_duplicates_and_names_the_bad_row_and_imports_nothing
     assert list(Sale.objects.values_list("external_id", flat=True)) == ["p1"]
     assert DirtyRange.objects.count() == dirty_before
     # Confirming a rejected preview (a hand-made POST) imports nothing either.
-    refused = client.post(f"/admin/fleet/importjob/{job.pk}/confirm/")
+    refused = client.post(f"/admin/ingest/importjob/{job.pk}/confirm/")
     assert refused.status_code == 302 and Sale.objects.count() == 1
 
 
@@ -94,7 +95,7 @@ def test_a_clean_preview_imports_once_on_confirm_and_a_second_confirm_imports_no
     before = timezone.now()
 
     job = upload(client, CLEAN)
-    preview_page = client.get(f"/admin/fleet/importjob/{job.pk}/change/").content.decode()
+    preview_page = client.get(f"/admin/ingest/importjob/{job.pk}/change/").content.decode()
     after_preview = set(Sale.objects.values_list("external_id", flat=True))
     job.refresh_from_db()
     stored_name = job.upload.name
@@ -104,10 +105,10 @@ def test_a_clean_preview_imports_once_on_confirm_and_a_second_confirm_imports_no
     assert after_preview == {"p1"} and job.status == "previewed" and stored_name
     assert not Customer.objects.filter(external_ref="C-9").exists()  # the dry run wrote nothing, customers neither
 
-    confirmed = client.post(f"/admin/fleet/importjob/{job.pk}/confirm/", follow=True)
+    confirmed = client.post(f"/admin/ingest/importjob/{job.pk}/confirm/", follow=True)
     after_confirm = set(Sale.objects.values_list("external_id", flat=True))
     job.refresh_from_db()
-    again = client.post(f"/admin/fleet/importjob/{job.pk}/confirm/", follow=True)
+    again = client.post(f"/admin/ingest/importjob/{job.pk}/confirm/", follow=True)
     after_again = Sale.objects.count()
 
     assert confirmed.status_code == 200 and "imported" in confirmed.content.decode()
@@ -128,8 +129,8 @@ def test_only_the_uploader_can_confirm(catalog: Catalog, in_chain_a: ChainFixtur
     job = upload(login(in_chain_a), CLEAN)
     other = login(in_chain_a, "test_a-admin2")
 
-    page = other.get(f"/admin/fleet/importjob/{job.pk}/change/").content.decode()
-    refused = other.post(f"/admin/fleet/importjob/{job.pk}/confirm/")
+    page = other.get(f"/admin/ingest/importjob/{job.pk}/change/").content.decode()
+    refused = other.post(f"/admin/ingest/importjob/{job.pk}/confirm/")
     job.refresh_from_db()
 
     assert 'id="confirm-import"' not in page and "Waiting for test_a-admin" in page
@@ -139,7 +140,7 @@ def test_only_the_uploader_can_confirm(catalog: Catalog, in_chain_a: ChainFixtur
 def test_confirm_is_post_only(catalog: Catalog, in_chain_a: ChainFixture) -> None:
     client = login(in_chain_a)
     job = upload(client, CLEAN)
-    assert client.get(f"/admin/fleet/importjob/{job.pk}/confirm/").status_code == 405
+    assert client.get(f"/admin/ingest/importjob/{job.pk}/confirm/").status_code == 405
     assert Sale.objects.count() == 0
 
 
@@ -149,7 +150,7 @@ def test_a_file_changed_between_preview_and_confirm_is_not_imported(catalog: Cat
     with open(job.upload.path, "a", encoding="utf-8") as handle:
         handle.write("x9,2026-03-01T11:00:00+01:00,D-001,COLA,1,1.50,,,\n")
 
-    page = client.post(f"/admin/fleet/importjob/{job.pk}/confirm/", follow=True).content.decode()
+    page = client.post(f"/admin/ingest/importjob/{job.pk}/confirm/", follow=True).content.decode()
     job.refresh_from_db()
 
     assert job.status == "failed" and "not the one that was uploaded" in page
@@ -161,7 +162,7 @@ def test_a_file_that_went_bad_after_its_preview_imports_nothing_at_all(catalog: 
     job = upload(client, CLEAN.replace("p1,", "p0,", 1))  # 4 new rows, 1 duplicate
     catalog.dev2.delete()  # its rows (n2, n4) now name an unknown device
 
-    client.post(f"/admin/fleet/importjob/{job.pk}/confirm/")
+    client.post(f"/admin/ingest/importjob/{job.pk}/confirm/")
     job.refresh_from_db()
 
     assert job.status == "rejected" and job.report["created"] == 0
@@ -172,7 +173,7 @@ def test_a_file_that_went_bad_after_its_preview_imports_nothing_at_all(catalog: 
 def test_a_file_without_a_required_column_is_rejected_by_its_preview(catalog: Catalog, in_chain_a: ChainFixture) -> None:
     client = login(in_chain_a)
     job = upload(client, "transaction_id,sold_at,device,product,quantity\nz1,2026-03-01T10:15:00+01:00,D-001,COLA,1\n")
-    page = client.get(f"/admin/fleet/importjob/{job.pk}/change/").content.decode()
+    page = client.get(f"/admin/ingest/importjob/{job.pk}/change/").content.decode()
 
     assert "<td>0</td><td>amount</td><td>required column missing from the header</td>" in page
     assert 'id="confirm-import"' not in page and Sale.objects.count() == 0
@@ -184,15 +185,15 @@ def test_a_large_file_is_previewed_and_imported_in_the_background(
     client = login(in_chain_a)
     with override_settings(CVD_ADMIN_SYNC_IMPORT_BYTES=10), django_capture_on_commit_callbacks() as queued:
         job = upload(client, CLEAN)
-        waiting = client.get(f"/admin/fleet/importjob/{job.pk}/change/").content.decode()
+        waiting = client.get(f"/admin/ingest/importjob/{job.pk}/change/").content.decode()
     assert len(queued) == 1 and 'http-equiv="refresh"' in waiting and "Confirm import" not in waiting
 
     import_job_preview_run(job_id=job.pk)  # what the queued task does
-    page = client.get(f"/admin/fleet/importjob/{job.pk}/change/").content.decode()
+    page = client.get(f"/admin/ingest/importjob/{job.pk}/change/").content.decode()
     assert counts(page) == {"rows": 5, "created": 4, "duplicates": 1, "errors": 0}  # no stored p1 here: only n1 repeats
     with override_settings(CVD_ADMIN_SYNC_IMPORT_BYTES=10), django_capture_on_commit_callbacks() as queued:
-        client.post(f"/admin/fleet/importjob/{job.pk}/confirm/")
-        client.post(f"/admin/fleet/importjob/{job.pk}/confirm/")
+        client.post(f"/admin/ingest/importjob/{job.pk}/confirm/")
+        client.post(f"/admin/ingest/importjob/{job.pk}/confirm/")
     assert len(queued) == 1  # one task for two clicks
     job.refresh_from_db()
     assert job.status == "queued" and Sale.objects.count() == 0
@@ -211,11 +212,11 @@ def test_venue_files_take_the_same_preview(in_chain_a: ChainFixture) -> None:
     client = login(in_chain_a)
 
     rejected = upload(client, header + good + good + bad, kind="bookings", name="bookings.csv")
-    rejected_page = client.get(f"/admin/fleet/importjob/{rejected.pk}/change/").content.decode()
+    rejected_page = client.get(f"/admin/ingest/importjob/{rejected.pk}/change/").content.decode()
     clean = upload(client, header + good + good, kind="bookings", name="bookings.csv")
-    clean_page = client.get(f"/admin/fleet/importjob/{clean.pk}/change/").content.decode()
+    clean_page = client.get(f"/admin/ingest/importjob/{clean.pk}/change/").content.decode()
     before_confirm = Booking.objects.count()
-    client.post(f"/admin/fleet/importjob/{clean.pk}/confirm/")
+    client.post(f"/admin/ingest/importjob/{clean.pk}/confirm/")
 
     assert counts(rejected_page) == {"rows": 3, "created": 1, "duplicates": 1, "errors": 1}
     assert "<td>3</td><td>resource</td><td>unknown resource &#x27;PAD9&#x27;</td>" in rejected_page
@@ -232,8 +233,8 @@ SALES_FILE_DOC = [  # interfaces.md, "Sales file": column, required
 
 def test_the_import_page_shows_the_expected_columns_and_a_template(catalog: Catalog, in_chain_a: ChainFixture) -> None:
     client = login(in_chain_a)
-    page = client.get("/admin/fleet/importjob/add/?kind=sales").content.decode()
-    template = client.get("/admin/fleet/importjob/template/sales.csv")
+    page = client.get("/admin/ingest/importjob/add/?kind=sales").content.decode()
+    template = client.get("/admin/ingest/importjob/template/sales.csv")
 
     table = page[page.index('data-table="columns-sales"') : page.index("</table>", page.index('data-table="columns-sales"'))]
     shown = re.findall(r"<tr><td>(<strong>)?<code>(\w+)</code>", table)
@@ -241,7 +242,7 @@ def test_the_import_page_shows_the_expected_columns_and_a_template(catalog: Cata
     assert template.status_code == 200 and template["Content-Type"].startswith("text/csv")
     assert template["Content-Disposition"] == 'attachment; filename="sales-template.csv"'
     assert template.content.decode() == ",".join(name for name, _ in SALES_FILE_DOC) + "\r\n"
-    assert client.get("/admin/fleet/importjob/template/nope.csv").status_code == 404
+    assert client.get("/admin/ingest/importjob/template/nope.csv").status_code == 404
     # The template itself, uploaded as it is, is a header without rows: rejected, nothing imported.
     job = upload(client, template.content.decode())
     assert job.status == "rejected" and job.report["errors"][0]["message"] == "the file has a header but no data rows"
@@ -250,11 +251,41 @@ def test_the_import_page_shows_the_expected_columns_and_a_template(catalog: Cata
 def test_import_job_times_are_listed(catalog: Catalog, in_chain_a: ChainFixture) -> None:
     client = login(in_chain_a)
     job = upload(client, CLEAN)
-    client.post(f"/admin/fleet/importjob/{job.pk}/confirm/")
+    client.post(f"/admin/ingest/importjob/{job.pk}/confirm/")
     ImportJob.objects.filter(pk=job.pk).update(
         started_at=datetime(2026, 3, 1, 9, 15, tzinfo=UTC), finished_at=datetime(2026, 3, 1, 9, 15, tzinfo=UTC) + timedelta(minutes=2)
     )
-    listing = client.get("/admin/fleet/importjob/").content.decode()
+    listing = client.get("/admin/ingest/importjob/").content.decode()
     # Stockholm is UTC+1 in March: 09:15 UTC started, 09:17 UTC finished.
     assert "March 1, 2026, 10:15 a.m." in listing and "March 1, 2026, 10:17 a.m." in listing
     assert "column-started_at" in listing and "column-finished_at" in listing and "120.0 s" in listing
+
+
+def test_the_import_pages_old_admin_address_leads_to_the_new_one(catalog: Catalog, in_chain_a: ChainFixture) -> None:
+    # Import jobs moved from the fleet app to ingest: /admin/fleet/importjob/… bookmarks still open the page.
+    client = login(in_chain_a)
+    job = upload(client, CLEAN)
+    listing = client.get("/admin/fleet/importjob/")
+    add = client.get("/admin/fleet/importjob/add/?kind=sales")
+    change = client.get(f"/admin/fleet/importjob/{job.pk}/change/", follow=True)
+
+    assert (listing.status_code, listing["Location"]) == (301, "/admin/ingest/importjob/")
+    assert (add.status_code, add["Location"]) == (301, "/admin/ingest/importjob/add/?kind=sales")
+    assert change.redirect_chain == [(f"/admin/ingest/importjob/{job.pk}/change/", 301)]
+    assert change.status_code == 200 and job.file_name in change.content.decode()
+    # The redirect is no way around sign-in: the new address still asks for it.
+    anonymous = in_chain_a.client().get("/admin/fleet/importjob/", follow=True)
+    assert anonymous.redirect_chain[-1][0].startswith("/admin/login/")
+
+
+def test_the_listing_names_each_kind_by_its_registered_label_and_filters_by_it(catalog: Catalog, in_chain_a: ChainFixture) -> None:
+    client = login(in_chain_a)
+    job = upload(client, CLEAN)
+    ImportJob.objects.create(kind="funnel", file_name="events.csv", status="imported")
+
+    listing = client.get("/admin/ingest/importjob/").content.decode()
+    only_funnel = client.get("/admin/ingest/importjob/?kind=funnel").content.decode()
+
+    assert '<td class="field-kind_display">Sales</td>' in listing
+    assert '<td class="field-kind_display">Funnel events</td>' in listing
+    assert "events.csv" in only_funnel and job.file_name not in only_funnel

@@ -17,7 +17,8 @@ from django_tenants.utils import schema_context
 from chains.models import Domain
 from chains.services import chain_user_create
 from cvd.celery import app
-from fleet.models import Device, ImportJob, Location, Product, Sale
+from fleet.models import Device, Location, Product, Sale
+from ingest.models import ImportJob
 from tests.admin.test_import_preview import CLEAN, counts
 from tests.analytics.test_celery_rollups import _env, _wait, _worker
 
@@ -56,7 +57,7 @@ def test_preview_and_confirm_run_in_the_worker_and_a_double_confirm_imports_once
         client = Client(HTTP_HOST=domain)
         with schema_context(schema):  # the session lives in the chain's schema
             client.force_login(user)
-        uploaded = client.post("/admin/fleet/importjob/add/", {"kind": "sales", "file": SimpleUploadedFile("big.csv", CLEAN.encode())})
+        uploaded = client.post("/admin/ingest/importjob/add/", {"kind": "sales", "file": SimpleUploadedFile("big.csv", CLEAN.encode())})
         assert uploaded.status_code == 302
         _wait(lambda: job_status() == "previewed", 60, "the worker's preview", [log])
         page = client.get(uploaded["Location"]).content.decode()

@@ -21,7 +21,7 @@ from analytics.periods import Period
 from analytics.query import sales_by, sales_totals
 from analytics.rollups.services import rollup_close_day, rollup_close_month, rollup_hourly, rollup_rebuild
 from fleet.models import Sale
-from fleet.signals import raw_data_changed
+from ingest.signals import raw_data_changed
 from tests.analytics.rollup_support import SaleRow, add_sales, make_catalog, rollup_snapshot
 
 

@@ -11,8 +11,8 @@ from django.db import connection
 from django.test import Client
 
 from fleet.models import DexRead, Sale
-from fleet.services.jobs import import_job_create, import_job_progress, import_job_run
-from fleet.tasks import import_job_run_task
+from ingest.jobs import import_job_create, import_job_progress, import_job_run
+from ingest.tasks import import_job_run_task
 from tests.conftest import ChainFixture
 from tests.fleet.conftest import Catalog
 
@@ -76,6 +76,6 @@ def test_admin_upload_needs_the_ingest_capability(catalog: Catalog, in_chain_a: 
 
 def test_admin_pages_render(catalog: Catalog, in_chain_a: ChainFixture) -> None:
     client = admin_client(in_chain_a)
-    for path in ("/admin/fleet/importjob/", "/admin/fleet/importjob/add/?kind=bookings", "/admin/fleet/dexread/upload/"):
+    for path in ("/admin/ingest/importjob/", "/admin/ingest/importjob/add/?kind=bookings", "/admin/fleet/dexread/upload/"):
         assert client.get(path).status_code == 200, path
     assert b"Import sales file" in client.get("/admin/fleet/sale/").content

@@ -14,9 +14,9 @@ from django.db import DatabaseError, connection, transaction
 
 from fleet.models import Customer, Device, Product, Sale
 from fleet.services import sales as sales_service
-from fleet.services import staging
-from fleet.services.files import csv_unpadded
 from fleet.services.sales import sales_import, sales_push
+from ingest import staging
+from ingest.files import csv_unpadded
 from tests.fleet.conftest import Catalog
 
 HEADER = "transaction_id,sold_at,device,product,quantity,amount,payment_method,customer,slot"

@@ -18,7 +18,8 @@ from rest_framework.views import APIView
 
 from bookings.models import Booking, FunnelEvent
 from chains.parsers import StrictJSONParser
-from fleet.models import DexRead, ImportJob, Sale
+from fleet.models import DexRead, Sale
+from ingest.models import ImportJob
 from tests.conftest import ROLES, ChainFixture
 from tests.fleet.conftest import Catalog
 from tests.test_capabilities import _walk

@@ -15,9 +15,10 @@ from django.test import override_settings
 from django.utils import timezone
 
 from analytics.metrics._common import percentile_rank
-from fleet.models import DexRead, ImportJob, Sale
+from fleet.models import DexRead, Sale
 from fleet.services.retention import dex_rejected_purge
 from fleet.tasks import dex_rejected_purge_task
+from ingest.models import ImportJob
 from tests.analytics import api_factories as f
 from tests.conftest import ChainFixture
 from tests.fleet.conftest import Catalog

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fleet.management.import_command import ImportFileCommand
+from ingest.management.import_command import ImportFileCommand
 
 
 class Command(ImportFileCommand):

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django_tenants.utils import tenant_context
 
 from chains.models import Chain
-from fleet.management.import_command import chain_schema, read_file
+from ingest.management.import_command import chain_schema, read_file
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fleet.management.import_command import ImportFileCommand, chain_schema, read_file
+from ingest.management.import_command import ImportFileCommand, chain_schema, read_file
 
 __all__ = ["Command", "chain_schema", "read_file"]
 

@@ -1,9 +1,14 @@
-"""File imports kept on an ImportJob row: a dry-run preview, the confirmed import (at once or as a Celery task), progress."""
+"""File imports kept on an ImportJob row: a dry-run preview, the confirmed import (at once or as a Celery task), progress.
+
+The engine knows no kind of file: each importing app registers its kinds (importer, file spec, and what
+the admin says about them) in its AppConfig.ready(), so ingest imports none of them.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
@@ -11,45 +16,69 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from fleet.models import ImportJob
-from fleet.services.reports import ImportReport
-from fleet.services.staging import ImportSpec
+from ingest.import_report import ImportReport
+from ingest.models import ImportJob
+from ingest.staging import ImportSpec
 
 Importer = Callable[..., ImportReport]
 # The import runs in one transaction, so its progress cannot be read from the job row meanwhile.
 _PROGRESS_TTL = 24 * 3600
 
 
-# Apps that build on fleet (bookings) register their importers and file specs in AppConfig.ready(): fleet
-# imports none of them.
-_IMPORTERS: dict[str, Importer] = {}
-_SPECS: dict[str, Callable[[], ImportSpec]] = {}
+@dataclass(frozen=True)
+class ImportKind:
+    """A registered kind of file: how to import it, and what the admin's upload page says about it."""
+
+    kind: str  # the ImportJob.kind value, e.g. "sales"
+    importer: Importer  # importer(data=, file_name=, progress=, dry_run=) -> ImportReport
+    spec: Callable[[], ImportSpec]  # the columns (and required ones) a file of this kind takes
+    label: str = ""  # "Sales", "Funnel events"
+    # The chain admin section whose chains import it ("vending", "venue"; chains.admin_site.ChainSections), "" for all.
+    section: str = ""
+    meanings: Mapping[str, str] = field(default_factory=dict)  # column -> what it holds
+    example: str = ""  # one data row of a valid file
 
 
-def importer_register(kind: str, importer: Importer, spec: Callable[[], ImportSpec]) -> None:
-    _IMPORTERS[kind] = importer
-    _SPECS[kind] = spec
+_KINDS: dict[str, ImportKind] = {}
+
+
+def importer_register(
+    kind: str,
+    importer: Importer,
+    spec: Callable[[], ImportSpec],
+    *,
+    label: str = "",
+    section: str = "",
+    meanings: Mapping[str, str] | None = None,
+    example: str = "",
+) -> None:
+    """Register (or replace) the importer of one kind of file; called from an AppConfig.ready()."""
+    if len(kind) > (ImportJob._meta.get_field("kind").max_length or 0):
+        raise ValueError(f"the import kind {kind!r} is longer than ImportJob.kind allows")
+    _KINDS[kind] = ImportKind(
+        kind=kind, importer=importer, spec=spec, label=label or kind.capitalize(), section=section,
+        meanings=dict(meanings or {}), example=example,
+    )
+
+
+def import_kinds() -> list[ImportKind]:
+    """Every registered kind, in the order of registration (INSTALLED_APPS order)."""
+    return list(_KINDS.values())
+
+
+def import_kind(kind: str) -> ImportKind:
+    if kind not in _KINDS:
+        raise ValueError(f"no importer is registered for the import kind {kind!r}")
+    return _KINDS[kind]
 
 
 def import_spec_for(kind: str) -> ImportSpec:
     """The columns (and required ones) a file of this import kind takes."""
-    if kind == ImportJob.Kind.SALES:
-        from fleet.services.sales import sales_spec
-
-        return sales_spec()
-    if kind not in _SPECS:
-        raise ValueError(f"no importer is registered for the import kind {kind!r}")
-    return _SPECS[kind]()
+    return import_kind(kind).spec()
 
 
 def importer_for(kind: str) -> Importer:
-    if kind == ImportJob.Kind.SALES:
-        from fleet.services.sales import sales_import
-
-        return sales_import
-    if kind not in _IMPORTERS:
-        raise ValueError(f"no importer is registered for the import kind {kind!r}")
-    return _IMPORTERS[kind]
+    return import_kind(kind).importer
 
 
 def progress_key(job_id: int) -> str:
@@ -86,7 +115,7 @@ def import_job_preview_create(*, kind: str, upload: UploadedFile, requested_by: 
 
 
 def import_job_preview_queue(*, job: ImportJob) -> None:
-    from fleet.tasks import import_job_preview_task
+    from ingest.tasks import import_job_preview_task
 
     transaction.on_commit(lambda: import_job_preview_task.delay(job.pk))
 
@@ -149,7 +178,7 @@ def import_job_confirm(*, job_id: int, username: str, run_now: bool) -> bool:
     if run_now:
         import_job_run(job_id=job_id)
     else:
-        from fleet.tasks import import_job_run_task
+        from ingest.tasks import import_job_run_task
 
         transaction.on_commit(lambda: import_job_run_task.delay(job_id))
     return True
@@ -158,7 +187,7 @@ def import_job_confirm(*, job_id: int, username: str, run_now: bool) -> bool:
 @transaction.atomic
 def import_job_create(*, kind: str, upload: UploadedFile, requested_by: str = "") -> ImportJob:
     """Store the file and queue its import once this transaction commits."""
-    from fleet.tasks import import_job_run_task
+    from ingest.tasks import import_job_run_task
 
     job = ImportJob(kind=kind, file_name=(upload.name or "upload")[:255], requested_by=requested_by[:150])
     job.upload.save(job.file_name, upload, save=False)

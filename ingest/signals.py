@@ -1,4 +1,4 @@
-"""Signals ingestion sends so that analytics can refresh what changed, without fleet importing analytics."""
+"""Signals ingestion sends so that analytics can refresh what changed, without an importer importing analytics."""
 
 from django.dispatch import Signal
 

@@ -1,4 +1,4 @@
-"""The set-based import engine shared by sales, bookings and funnel events.
+"""The set-based import engine: the importers of sales, bookings and funnel events register with it.
 
 A file is COPYed into a temporary staging table of text columns (row number first), validated by
 one scan that joins the staging rows to the reference tables, and written with one
@@ -20,9 +20,9 @@ import psycopg
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.backends.utils import CursorWrapper
 
-from fleet.services.files import TableSource
-from fleet.services.reports import ImportReport
-from fleet.signals import raw_data_changed
+from ingest.files import TableSource
+from ingest.import_report import ImportReport
+from ingest.signals import raw_data_changed
 
 logger = logging.getLogger(__name__)
 
@@ -392,22 +392,6 @@ def stage_would_create(cursor: CursorWrapper, spec: ImportSpec, stage: str, repo
     )
     valid, created = cursor.fetchone()
     return int(created), int(valid) - int(created)
-
-
-def customers_upsert(cursor: CursorWrapper, stage: str, first_seen_sql: str, ref_sql: str = v("customer")) -> None:
-    """Create the customers a file names for the first time; first_seen only ever moves earlier.
-
-    One statement: the grouping feeds the upsert inside the server (no round trip of the distinct
-    customers, no per-value parameter adaptation; 0.6 s instead of 1.7 s for 50,000 customers).
-    """
-    cursor.execute(
-        f"""
-        INSERT INTO fleet_customer (external_ref, first_seen)
-        SELECT {ref_sql}, min({first_seen_sql}) FROM {stage} s WHERE {ref_sql} IS NOT NULL GROUP BY 1
-        ON CONFLICT (external_ref) DO UPDATE SET first_seen = EXCLUDED.first_seen
-        WHERE fleet_customer.first_seen IS NULL OR EXCLUDED.first_seen < fleet_customer.first_seen
-        """
-    )
 
 
 def import_table(

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 
-from fleet.services.reports import FileRejected
+from ingest.import_report import FileRejected
 
 _UTF8_BOM = b"\xef\xbb\xbf"
 _ZIP_MAGIC = b"PK\x03\x04"
