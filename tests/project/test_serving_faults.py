@@ -32,6 +32,8 @@ import psycopg
 import pytest
 import redis
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 PG_BIN = Path(__import__("pgserver").__file__).parent / "pginstall" / "bin"
 APP_NAME = "cvd-fault-web"
