@@ -200,7 +200,11 @@ def stack() -> Iterator[Stack]:
         pid_file = var / "redis" / "redis.pid"
         if pid_file.exists():
             with contextlib.suppress(ProcessLookupError, ValueError):
-                os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
+                pid = int(pid_file.read_text().strip())
+                os.kill(pid, signal.SIGTERM)
+                for _ in range(50):  # its last write (the append-only file) lands before the directory goes
+                    os.kill(pid, 0)
+                    time.sleep(0.1)
         shutil.rmtree(var, ignore_errors=True)
 
 
