@@ -158,7 +158,7 @@ def embedded_redis_url() -> str:
                     "--pidfile", str(directory / "redis.pid"),
                     "--logfile", str(directory / "redis.log"),
                     "--save", "",
-                    "--appendonly", "no",
+                    *REDIS_DURABILITY,
                 ],
                 check=True,
             )
@@ -167,7 +167,25 @@ def embedded_redis_url() -> str:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"embedded Redis did not start; see {directory / 'redis.log'}")
                 time.sleep(0.05)
+        else:
+            _redis_durable(socket)  # one started by an older checkout, without the append-only file
     return f"unix://{socket}"
+
+
+# The Celery queue lives in Redis: an append-only file (flushed every second, and on shutdown) keeps queued and
+# unacknowledged tasks through a restart of the embedded Redis instead of losing them.
+REDIS_DURABILITY = ("--appendonly", "yes", "--appendfsync", "everysec")
+
+
+def _redis_durable(socket: Path) -> None:
+    import redis
+
+    client = redis.Redis(unix_socket_path=str(socket), socket_timeout=5)
+    try:
+        if client.config_get("appendonly").get("appendonly") != "yes":
+            client.config_set("appendonly", "yes")
+    except redis.RedisError:  # answered a moment ago; the next start tries again
+        pass
 
 
 def _redis_answers(socket: Path) -> bool:

@@ -16,6 +16,9 @@ admin.site.site_header = "CVD"
 admin.site.site_title = "CVD"
 admin.site.index_title = "Chain administration"
 
+# PostgreSQL or Redis out of reach: a 503 with a message, never a stack trace (cvd.errors).
+handler500 = "cvd.errors.server_error"
+
 urlpatterns = [
     # Import jobs moved from the fleet app to ingest (issue 10): a bookmarked page of theirs still opens.
     re_path(

@@ -4,6 +4,9 @@ from django.urls import path
 
 from chains.admin import platform_site
 
+# PostgreSQL or Redis out of reach: a 503 with a message, never a stack trace (cvd.errors).
+handler500 = "cvd.errors.server_error"
+
 urlpatterns = [
     path("admin/", platform_site.urls),
 ]

@@ -129,13 +129,22 @@ if env.str("DATABASE_URL", default=""):
 else:
     DATABASES = {"default": services.embedded_postgres()}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# Persistent connections: one per web thread, kept for CONN_MAX_AGE seconds (a new one costs ~10–20 ms a request).
+# django-tenants re-sends `SET search_path` whenever a request sets another chain (set_tenant forgets the last one),
+# so a connection reused by the next request for another chain never sees the previous chain's tables.
+# CONN_HEALTH_CHECKS tests a reused connection at the start of each request, so one cut by a database restart is
+# replaced instead of failing that request.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=300)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A database that does not answer fails a request in seconds (a clear 503), not after the OS's TCP timeout.
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env.int("CVD_DB_CONNECT_TIMEOUT_S", default=3))
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache and Celery ----------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="") or services.embedded_redis_url()
 REDIS_DB_OFFSET = env.int("REDIS_DB_OFFSET", default=0)  # the test settings move to other databases
+REDIS_TIMEOUT_S = env.float("CVD_REDIS_TIMEOUT_S", default=2.0)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -143,6 +152,8 @@ CACHES = {
         # Every cache key carries the chain's schema, so no entry is ever shared between chains.
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+        # A Redis that is down or hung fails the request within these seconds (a 503), never holds a thread.
+        "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT_S, "socket_timeout": REDIS_TIMEOUT_S},
     }
 }
 CELERY_BROKER_URL = services.celery_broker_url(REDIS_URL, REDIS_DB_OFFSET + 0)
@@ -154,6 +165,21 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Through a Redis restart: a task is acknowledged only when it finished (acks_late) and is put back when its worker
+# process dies (reject_on_worker_lost); a task whose worker lost the broker mid-run is cancelled and redelivered
+# rather than finished without an acknowledgement; an unacknowledged task comes back after the visibility timeout
+# (an hour: longer than a full rebuild at 10M sales, about 2 minutes). The embedded Redis keeps an append-only file, so queued tasks survive its restart.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CVD_CELERY_VISIBILITY_TIMEOUT_S", default=3600),
+    "socket_connect_timeout": REDIS_TIMEOUT_S,
+    "socket_timeout": max(REDIS_TIMEOUT_S, 5.0),
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"socket_connect_timeout": REDIS_TIMEOUT_S, "socket_timeout": max(REDIS_TIMEOUT_S, 5.0)}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_TIMEOUT_S
+CELERY_REDIS_SOCKET_TIMEOUT = max(REDIS_TIMEOUT_S, 5.0)
+# Sending a task while the broker is down fails after a short retry (a 503 to the request that sent it).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 
 # --- Auth -----------------------------------------------------------------------------------
 # Applied wherever a password is set: the admin's forms, create_chain_user, password changes and resets.

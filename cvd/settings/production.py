@@ -13,7 +13,7 @@ if _missing:
     )
 
 from cvd.settings.base import *  # noqa: E402, F403
-from cvd.settings.base import DATABASES, env  # noqa: E402
+from cvd.settings.base import env  # noqa: E402
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")
@@ -30,8 +30,6 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-# A per-database setting (a top-level CONN_MAX_AGE does nothing): persistent connections in production.
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # Weak passwords (the demo's, any set before the validators) never sign in, from any address.
 CVD_WEAK_PASSWORDS_FROM_LOOPBACK = False
 CVD_LINK_SCHEME = env.str("CVD_LINK_SCHEME", default="https")

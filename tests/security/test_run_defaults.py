@@ -1,8 +1,9 @@
 """`make run`'s defaults: loopback only, no DEBUG unless asked, a per-checkout key, gunicorn's control socket
-under var/, workers and threads from the environment, and static files served without DEBUG."""
+under var/, workers, threads, timeout and keep-alive from the environment, and static files served without DEBUG."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -44,8 +45,27 @@ def test_the_makefile_and_procfile_default_to_loopback() -> None:
     assert re.search(r"^HOST \?= 127\.0\.0\.1$", makefile, re.M) and "export PORT HOST" in makefile
     web = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
     assert "--bind ${HOST:-127.0.0.1}:${PORT:-8000}" in web
-    assert "--workers ${GUNICORN_WORKERS:-2} --threads ${GUNICORN_THREADS:-4}" in web
+    assert "--config python:cvd.gunicorn_config" in web
     assert "--control-socket var/gunicorn.ctl" in web
+
+
+def _gunicorn_config(**env: str) -> dict[str, object]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("GUNICORN_")}
+    clean.update(env)
+    code = ("import json, cvd.gunicorn_config as c; print(json.dumps({k: getattr(c, k) for k in "
+            "('workers', 'threads', 'timeout', 'keepalive', 'worker_class', 'max_requests')}))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return dict(json.loads(out.stdout))
+
+
+def test_gunicorn_is_sized_from_the_machine_and_the_environment() -> None:
+    cpus = len(os.sched_getaffinity(0))
+    assert _gunicorn_config() == {"workers": max(2, cpus), "threads": 4, "timeout": 60, "keepalive": 5,
+                                  "worker_class": "gthread", "max_requests": 0}
+    assert _gunicorn_config(GUNICORN_WORKERS="3", GUNICORN_THREADS="8", GUNICORN_TIMEOUT="20", GUNICORN_KEEPALIVE="2",
+                            GUNICORN_MAX_REQUESTS="1000") == {
+        "workers": 3, "threads": 8, "timeout": 20, "keepalive": 2, "worker_class": "gthread", "max_requests": 1000}
 
 
 def _free_port() -> int:
