@@ -132,9 +132,11 @@ def ensure_bench_chain(schema: str, sales: int, days: int) -> Any:
         with transaction.atomic(), connection.cursor() as cursor:
             _operations(cursor, days=days, first_device=first_device, first_product=first_product)
         with connection.cursor() as cursor:
+            # VACUUM too: the visibility map makes index-only scans possible, and the hint bits are then set once
+            # here instead of by the first timed reads.
             for table in ("fleet_sale", "fleet_customer", "fleet_planogramslot", "routes_routerun", "routes_servicevisit",
                           "routes_slotfill"):
-                cursor.execute(f"ANALYZE {table}")
+                cursor.execute(f"VACUUM (ANALYZE) {table}")
         print(f"  generated in {time.perf_counter() - started:.0f} s", flush=True)
     return chain
 
