@@ -5,6 +5,11 @@ The chain used is the first that exists with ≥ 9.9M sales: `bulk` (seed_demo -
 `bench_10m` (made by bench_rollups: 2,000 devices, 500 products, 10M sales over 400 days). When
 neither exists, `bench_10m` is generated (set-based SQL, a few minutes) and its rollups built.
 
+First it prints, for every analytics endpoint of the report registry, the median with no cache at all (every query
+cache off, and each request on a range shifted by a day, so nothing an earlier request read is reused in the
+application) at 10M (`bench_10m`) and at 10k sales (`bench_10k`, the same catalog, routes and planograms), the
+ratio and the response size.
+
 Besides the warm figures (the usual case: the bucket sums and the stable raw parts are cached until the next
 rollup job), it prints the first request after an hourly job (caches catch up by an hour of rows) and requests
 with no cache at all (a range or filter set nobody asked for since the last job).
@@ -131,7 +136,73 @@ def _rollup_job(schema: str) -> Callable[[], None]:
     return job
 
 
+COLD_REPEATS = 5
+
+
+def _ready_chain(schema: str) -> Any:
+    """A bench chain (generated when missing) with its rollups up to now."""
+    from bench.bench_rollups import CHAINS, ensure_bench_chain
+
+    sales, days = CHAINS[schema]
+    chain = ensure_bench_chain(schema, sales, days)
+    with schema_context(schema):
+        _ensure_rollups()
+    connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' backend
+    return chain
+
+
+def _endpoint_cold(client: Client, name: str, today: Any) -> tuple[float, int]:
+    """Median ms and response bytes of `name` with no cache, each request on a 30-day range ending a day earlier."""
+    from datetime import timedelta
+
+    url = f"/api/analytics/{name}/"
+    timings: list[float] = []
+    size = 0
+    for shift in range(COLD_REPEATS + 1):
+        end = today - timedelta(days=shift)
+        query = {"start": (end - timedelta(days=29)).isoformat(), "end": end.isoformat()}
+        with _no_caches():
+            started = time.perf_counter()
+            response = client.get(url, query)
+            elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code == 503:  # stopped at the analysis time limit: no use asking again
+            return elapsed, 0
+        assert response.status_code == 200, (name, response.content[:500])
+        if shift:  # the first one warms imports and plans
+            timings.append(elapsed)
+            size = len(response.content)
+    return statistics.median(timings), size
+
+
+def every_endpoint_cold() -> dict[str, tuple[float, float]]:
+    """Print the cold median of every analytics endpoint at 10M and at 10k side by side; return {name: (10M, 10k)}."""
+    from analytics.query import local_today
+    from analytics.reports import REPORTS
+
+    big, small = _ready_chain("bench_10m"), _ready_chain("bench_10k")
+    clients = {"10M": _viewer_client(big), "10k": _viewer_client(small)}
+    with schema_context(big.schema_name):
+        today = local_today()
+    connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' backend
+    print(f"every endpoint, no caches (median of {COLD_REPEATS}, 30-day ranges ending today, yesterday, …; "
+          f"goal <= {GOAL_MS} ms and 10M/10k <= 1.5):")
+    print(f"  {'endpoint':<16} {'10M ms':>9} {'10k ms':>9} {'ratio':>6} {'10M KiB':>9} {'10k KiB':>9}")
+    figures: dict[str, tuple[float, float]] = {}
+    for name in REPORTS:
+        at_10m, size_10m = _endpoint_cold(clients["10M"], name, today)
+        at_10k, size_10k = _endpoint_cold(clients["10k"], name, today)
+        ratio = at_10m / at_10k if at_10k else float("inf")
+        verdict = "ok" if at_10m <= GOAL_MS and ratio <= 1.5 else "over" if size_10m else "stopped at the time limit (503)"
+        print(f"  {name:<16} {at_10m:9.1f} {at_10k:9.1f} {ratio:6.2f} {size_10m / 1024:9.0f} {size_10k / 1024:9.0f}  {verdict}",
+              flush=True)
+        figures[name] = (at_10m, at_10k)
+    slowest = max(figures, key=lambda n: figures[n][0])
+    print(f"  slowest at 10M: {slowest} ({figures[slowest][0]:.0f} ms)")
+    return figures
+
+
 def run() -> None:
+    every_endpoint_cold()
     chain = _bench_chain()
     with schema_context(chain.schema_name):
         _ensure_rollups()

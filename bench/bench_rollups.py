@@ -27,6 +27,14 @@ PRODUCTS = 500
 CATEGORIES = 25
 DEVICE_TYPES = 8
 TIME_ZONE = "Europe/Stockholm"
+SLOTS = 10  # planogram slots per device, A0 … A9
+SLOT_CAPACITY = 12
+ROUTES = 100  # 20 devices each
+DRIVERS = 25
+RUN_EVERY_DAYS = 3  # each route is run every third day
+LOYALTY_SHARE = 0.3  # sales paid with a loyalty card (a customer id)
+SALES_PER_CUSTOMER = 500  # customers = sales / 500 (20,000 at 10M), at least MIN_CUSTOMERS
+MIN_CUSTOMERS = 200
 
 CHAINS: dict[str, tuple[int, int]] = {  # schema -> (sales, days of history)
     "bench_10m": (10_000_000, 400),
@@ -62,15 +70,27 @@ def ensure_bench_chain(schema: str, sales: int, days: int) -> Any:
     chain = _chain(schema)
     with schema_context(schema):
         have = _sale_count()
-        if have >= sales * 0.99:
+        if have >= sales * 0.99 and _has_operations():
             return chain
         print(f"  generating {sales:,} sales in {schema} …", flush=True)
         started = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("TRUNCATE fleet_sale, analytics_dirtyrange CASCADE")
+            cursor.execute(
+                "TRUNCATE fleet_sale, analytics_dirtyrange, routes_slotfill, routes_servicevisit, routes_routerun,"
+                " routes_routestop, routes_route, routes_driver, fleet_planogramslot, fleet_customer CASCADE"
+            )
             cursor.execute("SELECT count(*) FROM fleet_device")
             if cursor.fetchone()[0] == 0:
                 _catalog(cursor)
+            customers = max(MIN_CUSTOMERS, sales // SALES_PER_CUSTOMER)
+            cursor.execute(
+                "INSERT INTO fleet_customer (external_ref) SELECT 'C' || lpad(g::text, 7, '0')"
+                " FROM generate_series(1, %s) AS g",
+                [customers],
+            )
+            cursor.execute("SELECT min(id) FROM fleet_customer")
+            first_customer = cursor.fetchone()[0]
+            cursor.execute("SELECT setseed(0.16)")  # the same chain on every machine
             cursor.execute("SELECT min(id) FROM fleet_device")
             first_device = cursor.fetchone()[0]
             cursor.execute("SELECT min(id) FROM fleet_product")
@@ -84,30 +104,143 @@ def ensure_bench_chain(schema: str, sales: int, days: int) -> Any:
                 cursor.execute(f'DROP INDEX "{name}"')
             # Foreign keys were just satisfied by construction; skip their per-row triggers for the bulk load.
             cursor.execute("SET LOCAL session_replication_role = replica")
+            # Device g·7919 mod 2000 (every device alike), slot ⌊g / 2000⌋ mod 10 of it (so each device's sales
+            # spread over its ten slots) and that slot's product; a loyalty card on LOYALTY_SHARE of the sales.
             cursor.execute(
                 """
                 INSERT INTO fleet_sale (external_id, sold_at, device_id, product_id, slot_code, quantity, amount,
-                                        transactions, payment_method, source, ingested_at)
-                SELECT 'b' || g, t, %(d0)s + (g * 7919) %% %(devices)s, %(p0)s + (g * 104729) %% %(products)s, '',
-                       q, (q * (1 + (g %% 9) * 0.25))::numeric(14, 4), 1, 'card', 'telemetry', t + interval '1 minute'
+                                        transactions, payment_method, source, ingested_at, customer_id)
+                SELECT 'b' || g, t, %(d0)s + dev, %(p0)s + (dev * 7 + slot * 53) %% %(products)s, 'A' || slot,
+                       q, (q * (1 + (g %% 9) * 0.25))::numeric(14, 4), 1, CASE WHEN g %% 4 = 0 THEN 'cash' ELSE 'card' END,
+                       'telemetry', t + interval '1 minute',
+                       CASE WHEN random() < %(loyalty)s THEN %(c0)s + floor(random() * %(customers)s)::int END
                 FROM (
                     -- in time order with a little jitter, as ingestion writes them
                     SELECT g, now() - interval '10 minutes'
                               - ((%(n)s - g) * %(span)s::float8 / %(n)s + 60 * random()) * interval '1 second' AS t,
-                           1 + (g %% 3) AS q
+                           1 + (g %% 3) AS q, (g * 7919) %% %(devices)s AS dev, (g / %(devices)s) %% %(slots)s AS slot
                     FROM generate_series(1::bigint, %(n)s) AS g
                 ) AS s
                 """,
                 {"d0": first_device, "p0": first_product, "devices": DEVICES, "products": PRODUCTS, "n": sales,
-                 "span": days * 86400},
+                 "span": days * 86400, "slots": SLOTS, "loyalty": LOYALTY_SHARE, "c0": first_customer,
+                 "customers": customers},
             )
             cursor.execute("SET LOCAL session_replication_role = origin")
             for definition, _ in indexes:
                 cursor.execute(definition)
+        with transaction.atomic(), connection.cursor() as cursor:
+            _operations(cursor, days=days, first_device=first_device, first_product=first_product)
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE fleet_sale")
+            # VACUUM too: the visibility map makes index-only scans possible, and the hint bits are then set once
+            # here instead of by the first timed reads.
+            for table in ("fleet_sale", "fleet_customer", "fleet_planogramslot", "routes_routerun", "routes_servicevisit",
+                          "routes_slotfill"):
+                cursor.execute(f"VACUUM (ANALYZE) {table}")
         print(f"  generated in {time.perf_counter() - started:.0f} s", flush=True)
     return chain
+
+
+def _has_operations() -> bool:
+    """The chain was made with planograms, routes and customers (older bench chains had only sales)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM fleet_planogramslot) AND EXISTS (SELECT 1 FROM routes_slotfill)")
+        return bool(cursor.fetchone()[0])
+
+
+def _operations(cursor: Any, *, days: int, first_device: int, first_product: int) -> None:
+    """Planograms, routes, runs, service visits and slot fills in proportion to the devices, as the demo seeds them.
+
+    Every device has SLOTS slots of SLOT_CAPACITY (the product its sales carry); ROUTES routes of 20 stops, each run
+    every RUN_EVERY_DAYS days over the history (about 13,000 runs, 270,000 visits at 400 days); a run starts at
+    07:00–07:59 local time and takes 6–22 minutes a stop; 96 % of the visits are completed, and a completed one fills
+    every slot of the machine to capacity (2.6M fills). Cash collected = the machine's cash sales since its previous
+    completed visit, computed from the sales (so a visit's money is consistent with them).
+    """
+    started = time.perf_counter()
+    cursor.execute(
+        """
+        INSERT INTO fleet_planogramslot (device_id, slot_code, product_id, capacity, par_level, price, valid_from)
+        SELECT %(d0)s + dev, 'A' || slot, %(p0)s + (dev * 7 + slot * 53) %% %(products)s, %(capacity)s,
+               %(capacity)s / 2, 2.50, now() - (%(days)s + 2) * interval '1 day'
+        FROM generate_series(0, %(devices)s - 1) AS dev, generate_series(0, %(slots)s - 1) AS slot
+        """,
+        {"d0": first_device, "p0": first_product, "products": PRODUCTS, "capacity": SLOT_CAPACITY, "days": days,
+         "devices": DEVICES, "slots": SLOTS},
+    )
+    cursor.execute("INSERT INTO routes_driver (code, name, active) SELECT 'DR' || g, 'Driver ' || lpad(g::text, 2, '0'), true"
+                   " FROM generate_series(1, %s) AS g", [DRIVERS])
+    cursor.execute(
+        "INSERT INTO routes_route (code, name, driver_id) SELECT 'R' || lpad(g::text, 3, '0'), 'Route ' || g,"
+        " (SELECT min(id) FROM routes_driver) + g %% %s FROM generate_series(0, %s - 1) AS g",
+        [DRIVERS, ROUTES],
+    )
+    cursor.execute(
+        "INSERT INTO routes_routestop (route_id, device_id, position)"
+        " SELECT (SELECT min(id) FROM routes_route) + dev %% %(routes)s, %(d0)s + dev, dev / %(routes)s + 1"
+        " FROM generate_series(0, %(devices)s - 1) AS dev",
+        {"routes": ROUTES, "d0": first_device, "devices": DEVICES},
+    )
+    # Runs: every third local day per route (offset by route), the last `days` days; today's and later ones planned.
+    cursor.execute(
+        """
+        INSERT INTO routes_routerun (route_id, driver_id, scheduled_for, started_at, finished_at, stops_planned)
+        SELECT r.id, r.driver_id, day,
+               CASE WHEN day < today THEN (day + time '07:00' + (r.id %% 60) * interval '1 minute') AT TIME ZONE %(tz)s END,
+               CASE WHEN day < today THEN (day + time '07:00' + (r.id %% 60 + 20 * (14 + r.id %% 5)) * interval '1 minute')
+                                          AT TIME ZONE %(tz)s END,
+               (SELECT count(*) FROM routes_routestop s WHERE s.route_id = r.id)
+        FROM routes_route r,
+             (SELECT (now() AT TIME ZONE %(tz)s)::date AS today) t,
+             generate_series(t.today - %(days)s, t.today + %(every)s, interval '1 day') AS g(dayts),
+             LATERAL (SELECT g.dayts::date AS day) d
+        WHERE (day - date '2000-01-01' + r.id) %% %(every)s = 0
+        """,
+        {"tz": TIME_ZONE, "days": days, "every": RUN_EVERY_DAYS},
+    )
+    cursor.execute(
+        """
+        INSERT INTO routes_servicevisit (route_run_id, device_id, visited_at, completed, cash_collected, notes)
+        SELECT run.id, s.device_id, run.started_at + s.position * (14 + run.route_id % 5) * interval '1 minute',
+               (hashint8(run.id * 31 + s.position) % 25) <> 0, 0, ''
+        FROM routes_routerun run JOIN routes_routestop s ON s.route_id = run.route_id
+        WHERE run.started_at IS NOT NULL AND run.started_at < now() - interval '4 hours'
+        """
+    )
+    cursor.execute(
+        """
+        UPDATE routes_servicevisit v SET cash_collected = c.cash
+        FROM (
+            SELECT x.id, COALESCE((SELECT SUM(s.amount) FROM fleet_sale s
+                                   WHERE s.device_id = x.device_id AND s.payment_method = 'cash'
+                                     AND s.sold_at > x.previous_at AND s.sold_at <= x.visited_at), 0) AS cash
+            FROM (SELECT id, device_id, visited_at,
+                         LAG(visited_at) OVER (PARTITION BY device_id ORDER BY visited_at, id) AS previous_at
+                  FROM routes_servicevisit WHERE completed) x
+            WHERE x.previous_at IS NOT NULL
+        ) c
+        WHERE v.id = c.id
+        """
+    )
+    cursor.execute(
+        """
+        INSERT INTO routes_slotfill (visit_id, slot_id, units_added, level_after)
+        SELECT v.id, ps.id, 1 + abs(hashint8(v.id * 16 + ps.id) %% %(capacity)s),
+               ps.capacity
+        FROM routes_servicevisit v JOIN fleet_planogramslot ps ON ps.device_id = v.device_id
+        WHERE v.completed
+        """,
+        {"capacity": SLOT_CAPACITY},
+    )
+    cursor.execute(
+        "UPDATE fleet_customer c SET first_seen = f.first FROM (SELECT customer_id, min(sold_at) AS first FROM fleet_sale"
+        " WHERE customer_id IS NOT NULL GROUP BY customer_id) f WHERE f.customer_id = c.id"
+    )
+    cursor.execute("SELECT (SELECT count(*) FROM routes_routerun), (SELECT count(*) FROM routes_servicevisit),"
+                   " (SELECT count(*) FROM routes_slotfill), (SELECT count(*) FROM fleet_customer)")
+    runs, visits, fills, customers = cursor.fetchone()
+    print(f"  operations: {runs:,} route runs, {visits:,} visits, {fills:,} slot fills, {customers:,} customers "
+          f"({time.perf_counter() - started:.0f} s)", flush=True)
 
 
 def _catalog(cursor: Any) -> None:

@@ -244,10 +244,15 @@ class Sale(models.Model):
         ]
         indexes = [
             models.Index(fields=["sold_at"]),
-            models.Index(fields=["device", "sold_at"]),
+            # Covering: a machine's revenue between two service visits is an index-only range scan.
+            models.Index(fields=["device", "sold_at"], include=["amount"], name="sale_device_sold_at_cover"),
+            # A slot's units since its last fill and over the velocity window (inventory), index-only too.
+            models.Index(fields=["device", "slot_code", "sold_at"], include=["quantity"], name="sale_device_slot_sold_at"),
             models.Index(fields=["product", "sold_at"]),
-            # Most vending sales are anonymous: only sales with a customer are worth indexing by customer.
-            models.Index(fields=["customer", "sold_at"], condition=Q(customer__isnull=False), name="sale_customer_sold_at_idx"),
+            # Most vending sales are anonymous: only sales with a customer are worth indexing by customer; the
+            # customer histories (RFM) read first/last time, transactions and amount from the index alone.
+            models.Index(fields=["customer", "sold_at"], include=["transactions", "amount"], condition=Q(customer__isnull=False),
+                         name="sale_customer_sold_at_cover"),
             models.Index(fields=["ingested_at"]),
             models.Index(fields=["dex_read"], condition=Q(dex_read__isnull=False), name="sale_dex_read_idx"),
         ]

@@ -21,18 +21,20 @@ def visit_serviced_revenue(*, visit_ids: Sequence[int]) -> dict[int, Decimal]:
     """
     if not visit_ids:
         return {}
+    # Each asked-for completed visit with its device's previous completed visit (one probe of the (device,
+    # visited_at) index each), then the machine's sales in between from the covering (device, sold_at) INCLUDE
+    # (amount) index: the cost follows the visits asked for, not the history of visits or sales.
     sql = """
-        WITH visits AS (
-            SELECT v.id, v.device_id, v.visited_at,
-                   LAG(v.visited_at) OVER (PARTITION BY v.device_id ORDER BY v.visited_at, v.id) AS previous_at
-            FROM routes_servicevisit v
-            WHERE v.completed AND v.device_id IN (SELECT device_id FROM routes_servicevisit WHERE id = ANY(%(visits)s))
-        )
         SELECT x.id, COALESCE(SUM(s.amount), 0)
-        FROM visits x
-        LEFT JOIN fleet_sale s ON s.device_id = x.device_id AND s.sold_at <= x.visited_at
-             AND (x.previous_at IS NULL OR s.sold_at > x.previous_at)
-        WHERE x.id = ANY(%(visits)s) AND x.previous_at IS NOT NULL
+        FROM routes_servicevisit x
+        CROSS JOIN LATERAL (
+            SELECT p.visited_at AS previous_at FROM routes_servicevisit p
+            WHERE p.device_id = x.device_id AND p.completed
+              AND (p.visited_at < x.visited_at OR (p.visited_at = x.visited_at AND p.id < x.id))
+            ORDER BY p.visited_at DESC, p.id DESC LIMIT 1
+        ) prev
+        LEFT JOIN fleet_sale s ON s.device_id = x.device_id AND s.sold_at <= x.visited_at AND s.sold_at > prev.previous_at
+        WHERE x.id = ANY(%(visits)s) AND x.completed
         GROUP BY x.id
     """
     return {int(visit_id): Decimal(revenue) for visit_id, revenue in fetch_tuples(sql, {"visits": list(visit_ids)})}
@@ -42,7 +44,8 @@ def slot_stock_since_fill(*, filters: Filters, now: datetime) -> list[dict[str, 
     """Every slot of the planograms in force: its last fill (level_after, when) and the units sold from it since.
 
     Units sold since = Σ quantity of the device's sales with that slot code after the fill's visit
-    and up to `now`. A slot never filled has level_after and filled_at None.
+    and up to `now`. A slot never filled has level_after and filled_at None. A fill is recorded on a visit to
+    the slot's own machine (SlotFill.clean checks it), so the slot's last fill is found among its machine's visits.
     """
     scope = filters.scope(PLANOGRAM, joined=("d", "l", "p"))
     assert scope is not None  # planogram slots carry every sales filter
@@ -60,9 +63,14 @@ def slot_stock_since_fill(*, filters: Filters, now: datetime) -> list[dict[str, 
         JOIN fleet_location l ON l.id = d.location_id
         JOIN fleet_product p ON p.id = ps.product_id
         LEFT JOIN LATERAL (
-            SELECT f.level_after, v.visited_at FROM routes_slotfill f
-            JOIN routes_servicevisit v ON v.id = f.visit_id
-            WHERE f.slot_id = ps.id AND v.visited_at <= %(now)s
+            -- The machine's visits newest first (its (device, visited_at) index), the first that filled this slot:
+            -- usually the last visit, so a probe or two per slot instead of every fill the slot ever had.
+            -- (OFFSET 0 keeps the fill lookup a probe per visit: joined, the planner hashes all of them.)
+            SELECT f.level_after, v.visited_at FROM routes_servicevisit v
+            CROSS JOIN LATERAL (
+                SELECT f.level_after FROM routes_slotfill f WHERE f.visit_id = v.id AND f.slot_id = ps.id OFFSET 0
+            ) f
+            WHERE v.device_id = ps.device_id AND v.visited_at <= %(now)s
             ORDER BY v.visited_at DESC, v.id DESC LIMIT 1
         ) lf ON TRUE
         WHERE ps.valid_to IS NULL AND d.retired_at IS NULL{scope.where}

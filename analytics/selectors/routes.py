@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from analytics.filters import Filters
 from analytics.periods import Period
 from analytics.query.stock_and_visits import visit_serviced_revenue
 from analytics.selectors._common import ZERO, devices_in_scope, ratio, truncate
-from routes.models import RouteRun, ServiceVisit
+from routes.models import RouteRun, RouteStop, ServiceVisit
 
 
 def route_efficiency(*, period: Period, filters: Filters, routes: Sequence[int] = (), limit: int | None = None) -> dict[str, Any]:
@@ -32,9 +33,15 @@ def route_efficiency(*, period: Period, filters: Filters, routes: Sequence[int] 
         runs = runs.filter(route_id__in=routes)
     if filters.narrows_machines:
         runs = runs.filter(route__stops__device__in=devices_in_scope(filters=filters, period=period)).distinct()
+    # Counted in correlated subqueries (one index probe each), not by joining stops × visits into every run.
+    stops = RouteStop.objects.filter(route=OuterRef("route_id")).order_by().values("route").annotate(n=Count("*")).values("n")
+    done = (
+        ServiceVisit.objects.filter(route_run=OuterRef("pk"), completed=True)
+        .order_by().values("route_run").annotate(n=Count("*")).values("n")
+    )
     runs = runs.annotate(
-        route_stops=Count("route__stops", distinct=True),
-        completed=Count("visits", filter=Q(visits__completed=True), distinct=True),
+        route_stops=Coalesce(Subquery(stops, output_field=IntegerField()), 0),
+        completed=Coalesce(Subquery(done, output_field=IntegerField()), 0),
     ).order_by("-scheduled_for", "route__code")
     run_list = list(runs)
     cash = {

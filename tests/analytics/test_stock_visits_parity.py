@@ -1,0 +1,130 @@
+"""Stock since the last fill and the revenue serviced per visit, against a plain computation over the raw rows.
+
+The readers find a slot's last fill among its machine's visits and a visit's previous one by an index probe;
+here the same figures are computed the simple way (every fill, every sale, in Python), on a history with
+incomplete visits, visits at the same instant, slots skipped at a visit, sales ingested late (after a rollup
+job) and a window across the autumn DST change.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from decimal import Decimal
+from itertools import pairwise
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from analytics.filters import NO_FILTERS
+from analytics.query.stock_and_visits import slot_stock_since_fill, visit_serviced_revenue
+from analytics.rollups.services import rollup_hourly
+from fleet.models import PlanogramSlot, Sale
+from routes.models import ServiceVisit, SlotFill
+from tests.analytics import api_factories as f
+from tests.conftest import ChainFixture
+
+# 2026-10-25 03:00 local → 02:00 (Europe/Stockholm): a 25-hour day inside the history.
+DST_DAY = f.local("2026-10-25 00:30")
+
+
+def _history(rng: random.Random, now: datetime) -> dict[str, Any]:
+    here = f.location("PL")
+    items = [f.product(f"PP{i}") for i in range(4)]
+    machines = [f.device(f"PD{i}", here) for i in range(3)]
+    slots: list[PlanogramSlot] = []
+    for m, machine in enumerate(machines):
+        for k in range(3):
+            slots.append(f.slot(machine, f"A{k}", items[(m + k) % 4], now - timedelta(days=90), capacity=10 + k))
+    visits: list[ServiceVisit] = []
+    for machine in machines:
+        at = DST_DAY - timedelta(hours=72)
+        while at < now - timedelta(hours=2):
+            visit = ServiceVisit.objects.create(device=machine, visited_at=at, completed=rng.random() > 0.2)
+            visits.append(visit)
+            if rng.random() < 0.15:  # a second visit record at the very same instant
+                visits.append(ServiceVisit.objects.create(device=machine, visited_at=at, completed=True))
+            at += timedelta(hours=rng.randint(5, 40))
+    for visit in visits:
+        if not visit.completed:
+            continue
+        for slot in slots:
+            if slot.device_id == visit.device_id and rng.random() < 0.8:  # some slots skipped at a visit
+                SlotFill.objects.create(visit=visit, slot=slot, units_added=1, level_after=rng.randint(5, slot.capacity))
+    start = DST_DAY - timedelta(hours=80)
+    for _ in range(400):
+        slot = rng.choice(slots)
+        at = start + (now - start) * rng.random()
+        f.sale(slot.device, slot.product, at, f"{rng.randint(1, 900) / 100:.2f}", quantity=rng.randint(1, 3),
+               slot=rng.choice([slot.slot_code, slot.slot_code, ""]))
+    return {"slots": slots, "visits": visits}
+
+
+def _late_sales(rng: random.Random, slots: list[PlanogramSlot], now: datetime) -> None:
+    """Sales of the past ingested after the rollup job (late telemetry)."""
+    for _ in range(40):
+        slot = rng.choice(slots)
+        sale = f.sale(slot.device, slot.product, now - timedelta(hours=rng.randint(3, 70)), "1.25", quantity=2,
+                      slot=slot.slot_code)
+        Sale.objects.filter(pk=sale.pk).update(ingested_at=timezone.now() + timedelta(minutes=5))
+
+
+def _expected_stock(slots: list[PlanogramSlot], now: datetime) -> dict[int, tuple[int | None, datetime | None, int]]:
+    fills = list(SlotFill.objects.select_related("visit"))
+    sales = list(Sale.objects.all())
+    expected: dict[int, tuple[int | None, datetime | None, int]] = {}
+    for slot in slots:
+        own = [x for x in fills if x.slot_id == slot.id and x.visit.visited_at <= now]
+        if not own:
+            expected[slot.id] = (None, None, 0)
+            continue
+        last = max(own, key=lambda x: (x.visit.visited_at, x.visit.id))
+        sold = sum(s.quantity for s in sales if s.device_id == slot.device_id and s.slot_code == slot.slot_code
+                   and last.visit.visited_at < s.sold_at <= now)
+        expected[slot.id] = (last.level_after, last.visit.visited_at, sold)
+    return expected
+
+
+def _expected_serviced(visits: list[ServiceVisit]) -> dict[int, Decimal]:
+    sales = list(Sale.objects.all())
+    done = sorted((v for v in visits if v.completed), key=lambda v: (v.device_id, v.visited_at, v.id))
+    expected: dict[int, Decimal] = {}
+    for previous, visit in pairwise(done):
+        if previous.device_id != visit.device_id:
+            continue
+        expected[visit.id] = sum(
+            (s.amount for s in sales if s.device_id == visit.device_id and previous.visited_at < s.sold_at <= visit.visited_at),
+            Decimal(0),
+        )
+    return expected
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_stock_and_serviced_revenue_equal_a_plain_computation(chain_a: ChainFixture, in_chain_a: ChainFixture, seed: int) -> None:
+    rng = random.Random(seed)
+    now = f.local("2026-10-27 15:00")
+    history = _history(rng, now)
+    rollup_hourly()  # the marks move; the readers read raw rows and must not care
+    _late_sales(rng, history["slots"], now)
+    for at in (now, DST_DAY + timedelta(hours=3), DST_DAY - timedelta(hours=5)):
+        got = {row["slot_id"]: (row["level_after"], row["filled_at"], int(row["sold_since"]))
+               for row in slot_stock_since_fill(filters=NO_FILTERS, now=at)}
+        assert got == _expected_stock(history["slots"], at)
+    visit_ids = [v.id for v in history["visits"]]
+    expected = _expected_serviced(history["visits"])
+    assert len(expected) > 8
+    assert visit_serviced_revenue(visit_ids=visit_ids) == expected
+    some = visit_ids[::3]  # asking for a subset answers those alone, each against its own previous visit
+    assert visit_serviced_revenue(visit_ids=some) == {k: v for k, v in expected.items() if k in set(some)}
+
+
+def test_a_visit_fills_only_its_own_machine(chain_a: ChainFixture, in_chain_a: ChainFixture) -> None:
+    here, item = f.location("FL"), f.product("FP")
+    one, other = f.device("FD1", here), f.device("FD2", here)
+    slot = f.slot(other, "A1", item, timezone.now() - timedelta(days=5))
+    visit = ServiceVisit.objects.create(device=one, visited_at=timezone.now())
+    with pytest.raises(ValidationError):
+        SlotFill(visit=visit, slot=slot, level_after=3).full_clean()
+    SlotFill(visit=ServiceVisit.objects.create(device=other, visited_at=timezone.now()), slot=slot, level_after=3).full_clean()
