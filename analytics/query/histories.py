@@ -40,23 +40,31 @@ def product_last_sale_dates(*, product_ids: Sequence[int], before: date, filters
     return {int(product_id): day for product_id, day in fetch_tuples(sql, params)}
 
 
-def basket_items(*, period: Period, filters: Filters, max_rows: int = 2_000_000) -> list[tuple[str, int]]:
-    """(basket, product id) pairs, each once: a basket is one customer's purchases on one local day.
+# A basket key is customer id * BASKET_DAYS + the local day's number since 1970-01-01: one integer per
+# (customer, local day), unique while day numbers stay below BASKET_DAYS (until the year 2243).
+BASKET_DAYS = 100_000
 
-    Sales without a customer cannot be tied to each other and are left out.
+
+def basket_items(*, period: Period, filters: Filters, max_rows: int = 2_000_000) -> list[tuple[int, int]]:
+    """(basket, product id) pairs, each once: a basket is one customer's purchases on one local day, keyed by
+    customer id * BASKET_DAYS + the day's number since 1970-01-01.
+
+    Sales without a customer cannot be tied to each other and are left out; the customer sales of the range are
+    read from their (sold_at) index that carries customer, product and device.
     """
     chain = current_chain()
     starts_at, ends_at = period.bounds(chain.tz)
     scope = sales_scope(filters)
     where, params = scope.where, dict(scope.params)
-    params.update(starts_at=starts_at, ends_at=ends_at, tz=chain.time_zone, max_rows=max_rows)
+    params.update(starts_at=starts_at, ends_at=ends_at, tz=chain.time_zone, max_rows=max_rows, days=BASKET_DAYS)
     sql = f"""
-        SELECT DISTINCT s.customer_id::text || ':' || (s.sold_at AT TIME ZONE %(tz)s)::date::text, s.product_id
+        SELECT DISTINCT s.customer_id * %(days)s + ((s.sold_at AT TIME ZONE %(tz)s)::date - DATE '1970-01-01'),
+               s.product_id
         FROM fleet_sale s{scope.joins}
         WHERE s.customer_id IS NOT NULL AND s.sold_at >= %(starts_at)s AND s.sold_at < %(ends_at)s {where}
         LIMIT %(max_rows)s
     """
-    return [(basket, int(product_id)) for basket, product_id in fetch_tuples(sql, params)]
+    return [(int(basket), int(product_id)) for basket, product_id in fetch_tuples(sql, params)]
 
 
 def customer_history(*, until: date, filters: Filters) -> list[dict[str, Any]]:
