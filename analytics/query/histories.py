@@ -64,7 +64,7 @@ def basket_items(*, period: Period, filters: Filters, max_rows: int = 2_000_000)
         WHERE s.customer_id IS NOT NULL AND s.sold_at >= %(starts_at)s AND s.sold_at < %(ends_at)s {where}
         LIMIT %(max_rows)s
     """
-    return [(int(basket), int(product_id)) for basket, product_id in fetch_tuples(sql, params)]
+    return fetch_tuples(sql, params)  # both bigint: psycopg returns Python ints
 
 
 def customer_history(*, until: date, filters: Filters) -> list[dict[str, Any]]:
