@@ -128,3 +128,31 @@ def test_routes_filter_by_route(chain_a: ChainFixture, rounds: dict[str, object]
     assert len(mine["runs"]) == 2
     other = client.get("/api/analytics/routes/", {"start": "2026-03-01", "end": "2026-03-31", "route": route.id + 999}).json()  # type: ignore[attr-defined]
     assert other["runs"] == [] and other["drivers"] == []
+
+
+def test_customers_first_rows_and_totals_match_every_row(chain_a: ChainFixture, buyers: None) -> None:
+    # Only the rows shown become dicts: a limited answer must be the head of the full list, with the same totals,
+    # and the full list must hold each customer's sums over the raw purchases (sales and non-cancelled bookings).
+    from decimal import Decimal
+
+    from analytics.filters import Filters
+    from analytics.periods import Period
+    from analytics.selectors.customers import customer_analytics
+    from bookings.models import Booking
+    from fleet.models import Sale
+
+    period = Period(date(2026, 2, 1), date(2026, 3, 31))
+    full = customer_analytics(period=period, filters=Filters())
+    head = customer_analytics(period=period, filters=Filters(), limit=2)
+    spent: dict[str, Decimal] = {}
+    for sale in Sale.objects.filter(customer__isnull=False, sold_at__lt=f.local("2026-04-01 00:00")):
+        spent[sale.customer.external_ref] = spent.get(sale.customer.external_ref, Decimal(0)) + sale.amount
+    bookings = Booking.objects.filter(customer__isnull=False, starts_at__lt=f.local("2026-04-01 00:00"))
+    for booking in bookings.exclude(status="cancelled"):
+        spent[booking.customer.external_ref] = spent.get(booking.customer.external_ref, Decimal(0)) + booking.amount
+    assert {row["customer"]: row["monetary"] for row in full["rfm"]} == spent
+    assert [row["customer"] for row in full["rfm"]] == sorted(spent, key=lambda ref: (-spent[ref], ref))
+    assert head["rfm"] == full["rfm"][:2] and len(head["rfm"]) == 2 and head["rfm"].total == len(full["rfm"])
+    assert {k: v for k, v in head.items() if k != "rfm"} == {k: v for k, v in full.items() if k != "rfm"}
+    assert full["lifetime_value"]["total"] == sum(spent.values())
+    assert full["churn"]["average_risk"] == pytest.approx(sum(r["churn_risk"] for r in full["rfm"]) / len(spent))
