@@ -176,7 +176,8 @@ def _endpoint_cold(client: Client, name: str, today: Any) -> tuple[float, int]:
 
 def every_endpoint_cold(names: Sequence[str] = ()) -> dict[str, tuple[float, float]]:
     """Print the cold median of every analytics endpoint (or of `names`) at 10M and at 10k side by side; return
-    {name: (10M, 10k)}. One endpoint: python -c 'from bench.bench_analytics import main; main("customers")'."""
+    {name: (10M, 10k)}. Some alone: DJANGO_SETTINGS_MODULE=cvd.settings.base python -c 'import django; django.setup();
+    from bench.bench_analytics import every_endpoint_cold; every_endpoint_cold(["customers"])'."""
     from analytics.query import local_today
     from analytics.reports import REPORTS
 
@@ -200,17 +201,6 @@ def every_endpoint_cold(names: Sequence[str] = ()) -> dict[str, tuple[float, flo
     slowest = max(figures, key=lambda n: figures[n][0])
     print(f"  slowest at 10M: {slowest} ({figures[slowest][0]:.0f} ms)")
     return figures
-
-
-def main(*names: str) -> None:
-    """The cold figures of `names` alone (outside `python -m bench`, which runs everything)."""
-    import os
-
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cvd.settings.base")
-    django.setup()
-    every_endpoint_cold(names)
 
 
 def run() -> None:
