@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
@@ -174,8 +174,10 @@ def _endpoint_cold(client: Client, name: str, today: Any) -> tuple[float, int]:
     return statistics.median(timings), size
 
 
-def every_endpoint_cold() -> dict[str, tuple[float, float]]:
-    """Print the cold median of every analytics endpoint at 10M and at 10k side by side; return {name: (10M, 10k)}."""
+def every_endpoint_cold(names: Sequence[str] = ()) -> dict[str, tuple[float, float]]:
+    """Print the cold median of every analytics endpoint (or of `names`) at 10M and at 10k side by side; return
+    {name: (10M, 10k)}. Some alone: DJANGO_SETTINGS_MODULE=cvd.settings.base python -c 'import django; django.setup();
+    from bench.bench_analytics import every_endpoint_cold; every_endpoint_cold(["customers"])'."""
     from analytics.query import local_today
     from analytics.reports import REPORTS
 
@@ -188,7 +190,7 @@ def every_endpoint_cold() -> dict[str, tuple[float, float]]:
           f"goal <= {GOAL_MS} ms and 10M/10k <= 1.5):")
     print(f"  {'endpoint':<16} {'10M ms':>9} {'10k ms':>9} {'ratio':>6} {'10M KiB':>9} {'10k KiB':>9}")
     figures: dict[str, tuple[float, float]] = {}
-    for name in REPORTS:
+    for name in names or REPORTS:
         at_10m, size_10m = _endpoint_cold(clients["10M"], name, today)
         at_10k, size_10k = _endpoint_cold(clients["10k"], name, today)
         ratio = at_10m / at_10k if at_10k else float("inf")

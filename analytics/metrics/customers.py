@@ -258,13 +258,13 @@ def first_time_vs_repeat(first_activity: pd.DataFrame, activity: pd.DataFrame) -
             "first_month": _month_keys(first_activity["first_month"]).to_numpy(),
         }
     )
-    observed_first = active.groupby("customer_id", as_index=False)["month"].min()
-    observed_first.columns = pd.Index(["customer_id", "first_month"])
-    # "YYYY-MM" strings sort chronologically, so min() is the earliest month.
+    observed_first = active.rename(columns={"month": "first_month"})
+    # "YYYY-MM" strings sort chronologically, so the first row per customer after sorting is the earliest month
+    # (sort + drop_duplicates stays vectorized; a groupby min over strings falls back to Python per group).
     first_month = (
         pd.concat([declared_first, observed_first], ignore_index=True)
-        .groupby("customer_id", as_index=False)["first_month"]
-        .min()
+        .sort_values(["customer_id", "first_month"], kind="stable")
+        .drop_duplicates("customer_id")
     )
     active = active.merge(first_month, on="customer_id", how="left")
     active["is_first"] = (active["month"] == active["first_month"]).astype(np.int64)

@@ -4,12 +4,12 @@ each product's last sale. Raw rows over their (customer, time) and (product, tim
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from analytics.filters import Filters
-from analytics.periods import Period
+from analytics.periods import Period, local_midnight
 from analytics.query import current_chain
 from analytics.query.raw import booking_scope, fetch_tuples, sales_scope
 
@@ -40,23 +40,35 @@ def product_last_sale_dates(*, product_ids: Sequence[int], before: date, filters
     return {int(product_id): day for product_id, day in fetch_tuples(sql, params)}
 
 
-def basket_items(*, period: Period, filters: Filters, max_rows: int = 2_000_000) -> list[tuple[str, int]]:
-    """(basket, product id) pairs, each once: a basket is one customer's purchases on one local day.
+# A basket key is customer id * BASKET_DAYS + the local day's number since 1970-01-01: one integer per
+# (customer, local day), unique while day numbers stay below BASKET_DAYS (until the year 2243).
+BASKET_DAYS = 100_000
+EPOCH = date(1970, 1, 1)
 
-    Sales without a customer cannot be tied to each other and are left out.
+
+def basket_items(*, period: Period, filters: Filters, max_rows: int = 2_000_000) -> list[tuple[int, int]]:
+    """(basket, product id) pairs, each once: a basket is one customer's purchases on one local day, keyed by
+    customer id * BASKET_DAYS + the day's number since 1970-01-01.
+
+    Sales without a customer cannot be tied to each other and are left out; the customer sales of the range are
+    read from their (sold_at) index that carries customer, product and device.
     """
     chain = current_chain()
     starts_at, ends_at = period.bounds(chain.tz)
     scope = sales_scope(filters)
     where, params = scope.where, dict(scope.params)
-    params.update(starts_at=starts_at, ends_at=ends_at, tz=chain.time_zone, max_rows=max_rows)
+    # The local day of a sale by its place among the days' first instants (no time zone arithmetic per row).
+    day_starts = [local_midnight(day, chain.tz) for day in period.dates()]
+    params.update(starts_at=starts_at, ends_at=ends_at, day_starts=day_starts, max_rows=max_rows, days=BASKET_DAYS,
+                  day_before=(period.start - EPOCH).days - 1)
     sql = f"""
-        SELECT DISTINCT s.customer_id::text || ':' || (s.sold_at AT TIME ZONE %(tz)s)::date::text, s.product_id
+        SELECT DISTINCT s.customer_id * %(days)s + %(day_before)s + width_bucket(s.sold_at, %(day_starts)s::timestamptz[]),
+               s.product_id
         FROM fleet_sale s{scope.joins}
         WHERE s.customer_id IS NOT NULL AND s.sold_at >= %(starts_at)s AND s.sold_at < %(ends_at)s {where}
         LIMIT %(max_rows)s
     """
-    return [(basket, int(product_id)) for basket, product_id in fetch_tuples(sql, params)]
+    return fetch_tuples(sql, params)  # both bigint: psycopg returns Python ints
 
 
 def customer_history(*, until: date, filters: Filters) -> list[dict[str, Any]]:
@@ -114,17 +126,31 @@ def customer_active_months(*, period: Period, filters: Filters) -> list[tuple[in
     starts_at, ends_at = period.bounds(chain.tz)
     scope, bookings = sales_scope(filters), booking_scope(filters)
     sales_where, sales_params, booking_where, booking_params = scope.where, scope.params, bookings.where, bookings.params
-    params = {**sales_params, **booking_params, "starts_at": starts_at, "ends_at": ends_at, "tz": chain.time_zone}
+    months = _months(period)
+    # The local month of a purchase by its place among the months' first instants (no time zone arithmetic per row).
+    month_starts: list[datetime] = [local_midnight(month, chain.tz) for month in months]
+    params = {**sales_params, **booking_params, "starts_at": starts_at, "ends_at": ends_at, "month_starts": month_starts}
     sql = f"""
-        SELECT s.customer_id, date_trunc('month', s.sold_at AT TIME ZONE %(tz)s)::date
+        SELECT s.customer_id, width_bucket(s.sold_at, %(month_starts)s::timestamptz[])
         FROM fleet_sale s{scope.joins}
         WHERE s.customer_id IS NOT NULL AND s.sold_at >= %(starts_at)s AND s.sold_at < %(ends_at)s {sales_where}
         UNION
-        SELECT b.customer_id, date_trunc('month', b.starts_at AT TIME ZONE %(tz)s)::date
+        SELECT b.customer_id, width_bucket(b.starts_at, %(month_starts)s::timestamptz[])
         FROM bookings_booking b
         JOIN bookings_resource r ON r.id = b.resource_id
         JOIN fleet_location l ON l.id = r.location_id
         WHERE b.customer_id IS NOT NULL AND b.status <> 'cancelled'
           AND b.starts_at >= %(starts_at)s AND b.starts_at < %(ends_at)s {booking_where}
     """
-    return [(int(customer_id), month) for customer_id, month in fetch_tuples(sql, params)]
+    return [(int(customer_id), months[bucket - 1]) for customer_id, bucket in fetch_tuples(sql, params)]
+
+
+def _months(period: Period) -> list[date]:
+    """The first day of every month that `period` touches, in order."""
+    months = [period.start.replace(day=1)]
+    while True:
+        last = months[-1]
+        following = date(last.year + last.month // 12, last.month % 12 + 1, 1)
+        if following > period.end:
+            return months
+        months.append(following)

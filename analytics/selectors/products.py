@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from django.db.models import Count, Q
 
@@ -206,7 +207,8 @@ def _affinity(*, period: Period, filters: Filters, limit: int | None) -> list[di
     items = basket_items(period=period, filters=filters)
     if not items:
         return []
-    frame = pd.DataFrame(items, columns=["basket_id", "product_id"])
+    pairs = np.array(items, dtype=np.int64)  # far faster than a DataFrame built from tuples
+    frame = pd.DataFrame({"basket_id": pairs[:, 0], "product_id": pairs[:, 1]})
     skus = dict(Product.objects.filter(id__in=frame["product_id"].unique().tolist()).values_list("id", "sku"))
     frame["sku"] = frame["product_id"].map(skus)
     rules = product_affinity(frame[["basket_id", "sku"]], min_pair_count=2)

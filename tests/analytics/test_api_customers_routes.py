@@ -128,3 +128,60 @@ def test_routes_filter_by_route(chain_a: ChainFixture, rounds: dict[str, object]
     assert len(mine["runs"]) == 2
     other = client.get("/api/analytics/routes/", {"start": "2026-03-01", "end": "2026-03-31", "route": route.id + 999}).json()  # type: ignore[attr-defined]
     assert other["runs"] == [] and other["drivers"] == []
+
+
+def test_customers_first_rows_and_totals_match_every_row(chain_a: ChainFixture, buyers: None) -> None:
+    # Only the rows shown become dicts: a limited answer must be the head of the full list, with the same totals,
+    # and the full list must hold each customer's sums over the raw purchases (sales and non-cancelled bookings).
+    from decimal import Decimal
+
+    from analytics.filters import Filters
+    from analytics.periods import Period
+    from analytics.selectors.customers import customer_analytics
+    from bookings.models import Booking
+    from fleet.models import Sale
+
+    period = Period(date(2026, 2, 1), date(2026, 3, 31))
+    full = customer_analytics(period=period, filters=Filters())
+    head = customer_analytics(period=period, filters=Filters(), limit=2)
+    spent: dict[str, Decimal] = {}
+    for sale in Sale.objects.filter(customer__isnull=False, sold_at__lt=f.local("2026-04-01 00:00")):
+        spent[sale.customer.external_ref] = spent.get(sale.customer.external_ref, Decimal(0)) + sale.amount
+    bookings = Booking.objects.filter(customer__isnull=False, starts_at__lt=f.local("2026-04-01 00:00"))
+    for booking in bookings.exclude(status="cancelled"):
+        spent[booking.customer.external_ref] = spent.get(booking.customer.external_ref, Decimal(0)) + booking.amount
+    assert {row["customer"]: row["monetary"] for row in full["rfm"]} == spent
+    assert [row["customer"] for row in full["rfm"]] == sorted(spent, key=lambda ref: (-spent[ref], ref))
+    assert head["rfm"] == full["rfm"][:2] and len(head["rfm"]) == 2 and head["rfm"].total == len(full["rfm"])
+    assert {k: v for k, v in head.items() if k != "rfm"} == {k: v for k, v in full.items() if k != "rfm"}
+    assert full["lifetime_value"]["total"] == sum(spent.values())
+    assert full["churn"]["average_risk"] == pytest.approx(sum(r["churn_risk"] for r in full["rfm"]) / len(spent))
+
+
+def test_active_months_match_local_months_of_raw_purchases(chain_a: ChainFixture, buyers: None) -> None:
+    # Parity of the months read by position among the months' first instants with the local month of each raw
+    # purchase, across local midnights that are another day (and month) in UTC, before and after the DST change.
+    from analytics.filters import Filters
+    from analytics.periods import Period
+    from analytics.query import current_chain
+    from analytics.query.histories import customer_active_months
+    from bookings.models import Booking
+    from fleet.models import Device, Product, Sale
+
+    machine, item = Device.objects.get(), Product.objects.get()
+    late = f.customer("E")
+    f.sale(machine, item, f.local("2026-03-01 00:30"), "1.00", buyer=late)  # 2026-02-28 23:30 UTC
+    f.sale(machine, item, f.local("2026-03-31 23:30"), "1.00", buyer=late)  # summer time: 21:30 UTC
+    f.sale(machine, item, f.local("2026-04-01 00:10"), "1.00", buyer=late)  # after the range
+    tz = current_chain().tz
+    period = Period(date(2026, 1, 20), date(2026, 3, 31))
+    instants = [(s.customer_id, s.sold_at) for s in Sale.objects.filter(customer__isnull=False)]
+    instants += [(b.customer_id, b.starts_at) for b in Booking.objects.filter(customer__isnull=False).exclude(status="cancelled")]
+    expected = {
+        (customer, local.date().replace(day=1))
+        for customer, at in instants
+        if period.start <= (local := at.astimezone(tz)).date() <= period.end
+    }
+    months = customer_active_months(period=period, filters=Filters())
+    assert len(months) == len(set(months)) and set(months) == expected
+    assert {m for c, m in months if c == late.id} == {date(2026, 3, 1)}

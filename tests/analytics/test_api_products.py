@@ -120,3 +120,28 @@ def test_category_filter_and_empty_range(chain_a: ChainFixture, catalog: None) -
     empty = chain_a.client("viewer").get(URL, {"start": "2025-06-01", "end": "2025-06-30"}).json()
     assert all(row["revenue"] == "0.00" for row in empty["products"])
     assert empty["affinity"] == [] and empty["top_movers"] == [] and empty["slots"] == []
+
+
+def test_basket_items_match_customer_days_of_raw_sales(in_chain_a: ChainFixture, catalog: None) -> None:
+    # Parity of the integer basket keys with the definition over raw rows: one key per (customer, local day).
+    from datetime import date
+
+    from analytics.filters import Filters
+    from analytics.periods import Period
+    from analytics.query import current_chain
+    from analytics.query.histories import BASKET_DAYS, basket_items
+    from fleet.models import Sale
+
+    buyer = f.customer("C5")  # a purchase just after local midnight belongs to the new local day
+    some = Sale.objects.select_related("device", "product").first()
+    assert some is not None
+    f.sale(some.device, some.product, f.local("2026-04-11 00:05"), "1.00", buyer=buyer)
+    tz = current_chain().tz
+    expected = {
+        (sale.customer_id * BASKET_DAYS + (sale.sold_at.astimezone(tz).date() - date(1970, 1, 1)).days, sale.product_id)
+        for sale in Sale.objects.filter(customer__isnull=False)
+        if date(2026, 4, 1) <= sale.sold_at.astimezone(tz).date() <= date(2026, 4, 30)
+    }
+    items = basket_items(period=Period(date(2026, 4, 1), date(2026, 4, 30)), filters=Filters())
+    assert len(items) == len(set(items)) and set(items) == expected
+    assert len({basket for basket, _ in items}) == 6  # the five customer days of the fixture and C5's

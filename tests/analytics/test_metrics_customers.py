@@ -200,3 +200,25 @@ def test_first_time_vs_repeat_inconsistent_first_month_and_empty() -> None:
     empty = first_time_vs_repeat(first_activity, activity.iloc[:0])
     assert empty.empty
     assert list(empty.columns) == ["month", "first_time", "repeat", "active"]
+
+
+def test_first_time_vs_repeat_matches_plain_python_over_many_customers() -> None:
+    # Parity with the definition applied row by row: first month = min(declared, earliest active) per customer.
+    rng = np.random.default_rng(16)
+    months = [f"2024-{m:02d}" for m in range(1, 13)]
+    declared = {int(c): months[int(i)] for c, i in zip(range(0, 400, 2), rng.integers(0, 12, 200), strict=True)}
+    rows = [(int(c), months[int(i)]) for c, i in zip(rng.integers(0, 400, 3000), rng.integers(0, 12, 3000), strict=True)]
+    first = dict(declared)
+    for customer, month in rows:
+        first[customer] = min(first.get(customer, month), month)
+    expected: dict[str, list[int]] = {}
+    for customer, month in set(rows):
+        counts = expected.setdefault(month, [0, 0])
+        counts[0 if first[customer] == month else 1] += 1
+    result = first_time_vs_repeat(
+        pd.DataFrame({"customer_id": list(declared), "first_month": list(declared.values())}),
+        pd.DataFrame(rows, columns=["customer_id", "month"]),
+    )
+    assert result.to_dict("records") == [
+        {"month": m, "first_time": f, "repeat": r, "active": f + r} for m, (f, r) in sorted(expected.items())
+    ]
