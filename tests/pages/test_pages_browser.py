@@ -59,7 +59,9 @@ def go(visit: Visit, site: Site, path: str, query: str = "") -> None:
     assert response is not None and response.status == 200, (path, response and response.status)
     # the scripts ran (charts are drawn synchronously) and every map has its outlines
     visit.page.wait_for_selector("html[data-ready=true]", state="attached")
-    visit.page.wait_for_function("[...document.querySelectorAll('[data-map]')].every(m => m.dataset.rendered)")
+    # (a selector, not wait_for_function: Playwright evaluates a string predicate with eval, which the pages' CSP
+    # refuses whenever the predicate is not already true at the first check)
+    visit.page.wait_for_selector("[data-map]:not([data-rendered])", state="detached")
 
 
 def api(visit: Visit, site: Site, report: str, query: str) -> dict[str, Any]:
