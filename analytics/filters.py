@@ -11,7 +11,7 @@ AND, values of one filter with OR. The kinds:
 
 Every query that filters asks `Filters.scope(<alias set>)` for its (joins, where, params), or `Filters.q_*`
 for an ORM read. An alias set names the tables of one query shape (raw sales `s`/`d`/`l`/`p`, the device and
-product rollups, raw bookings `b`/`r`/`l`, the booking rollup, planogram slots, NPS answers); each filter
+product rollups, the slot rollup (devices and products together), raw bookings `b`/`r`/`l`, the booking rollup, planogram slots, NPS answers); each filter
 declares its condition per alias set, once, in FILTERS. Adding a filter is one edit in this module: a field on
 `Filters` and its entry in FILTERS (the request parameter, code lookup, SQL and ORM conditions all follow).
 
@@ -60,6 +60,11 @@ DEVICE_ROLLUP = AliasSet("device_rollup", "sales", {
     "l": ("JOIN fleet_location l ON l.id = d.location_id", ("d",)),
 })
 PRODUCT_ROLLUP = AliasSet("product_rollup", "sales", {"p": ("JOIN fleet_product p ON p.id = r.product_id", ())})
+SLOT_ROLLUP = AliasSet("slot_rollup", "sales", {
+    "d": ("JOIN fleet_device d ON d.id = r.device_id", ()),
+    "l": ("JOIN fleet_location l ON l.id = d.location_id", ("d",)),
+    "p": ("JOIN fleet_product p ON p.id = r.product_id", ()),
+})
 CHAIN_ROLLUP = AliasSet("chain_rollup", "sales", {})
 PLANOGRAM = AliasSet("planogram", "sales", {
     "d": ("JOIN fleet_device d ON d.id = ps.device_id", ()),
@@ -111,7 +116,7 @@ class FilterSpec:
 FILTERS: tuple[FilterSpec, ...] = (
     FilterSpec(
         "locations", "location", "place", lookup=("fleet.Location", "code"),
-        sql={"raw_sales": "d.location_id = ANY({v})", "device_rollup": "d.location_id = ANY({v})",
+        sql={"raw_sales": "d.location_id = ANY({v})", "slot_rollup": "d.location_id = ANY({v})", "device_rollup": "d.location_id = ANY({v})",
              "planogram": "d.location_id = ANY({v})", "raw_bookings": "r.location_id = ANY({v})",
              "booking_rollup": "res.location_id = ANY({v})", "nps": "n.location_id = ANY({v})"},
         device=_path("location_id"), resource=_path("location_id"), location=_path("id"),
@@ -119,33 +124,33 @@ FILTERS: tuple[FilterSpec, ...] = (
     ),
     FilterSpec(
         "devices", "device", "machine", lookup=("fleet.Device", "asset"),
-        sql={"raw_sales": "s.device_id = ANY({v})", "device_rollup": "r.device_id = ANY({v})",
+        sql={"raw_sales": "s.device_id = ANY({v})", "slot_rollup": "r.device_id = ANY({v})", "device_rollup": "r.device_id = ANY({v})",
              "planogram": "ps.device_id = ANY({v})"},
         device=_path("id"), help="device asset numbers or ids (repeatable or comma-separated)",
     ),
     FilterSpec(
         "device_types", "device_type", "machine", lookup=("fleet.DeviceType", "name"),
-        sql={"raw_sales": "d.device_type_id = ANY({v})", "device_rollup": "d.device_type_id = ANY({v})",
+        sql={"raw_sales": "d.device_type_id = ANY({v})", "slot_rollup": "d.device_type_id = ANY({v})", "device_rollup": "d.device_type_id = ANY({v})",
              "planogram": "d.device_type_id = ANY({v})"},
         device=_path("device_type_id"), help="device type names or ids (repeatable or comma-separated)",
     ),
     FilterSpec(
         "categories", "category", "product", lookup=("fleet.Category", "name"),
-        sql={"raw_sales": "p.category_id = ANY({v})", "product_rollup": "p.category_id = ANY({v})",
+        sql={"raw_sales": "p.category_id = ANY({v})", "slot_rollup": "p.category_id = ANY({v})", "product_rollup": "p.category_id = ANY({v})",
              "planogram": "p.category_id = ANY({v})"},
         product=_path("category_id"),
         help="product category names or ids (repeatable or comma-separated); narrows sales to these categories",
     ),
     FilterSpec(
         "products", "product", "product", lookup=("fleet.Product", "sku"),
-        sql={"raw_sales": "s.product_id = ANY({v})", "product_rollup": "r.product_id = ANY({v})",
+        sql={"raw_sales": "s.product_id = ANY({v})", "slot_rollup": "r.product_id = ANY({v})", "product_rollup": "r.product_id = ANY({v})",
              "planogram": "ps.product_id = ANY({v})"},
         product=_path("id"),
         help="product SKUs or ids (repeatable or comma-separated); narrows sales to these products",
     ),
     FilterSpec(
         "regions", "region", "place",
-        sql={"raw_sales": "l.region = ANY({v})", "device_rollup": "l.region = ANY({v})", "planogram": "l.region = ANY({v})",
+        sql={"raw_sales": "l.region = ANY({v})", "slot_rollup": "l.region = ANY({v})", "device_rollup": "l.region = ANY({v})", "planogram": "l.region = ANY({v})",
              "raw_bookings": "l.region = ANY({v})", "booking_rollup": "l.region = ANY({v})", "nps": "l.region = ANY({v})"},
         device=_path("location__region"), resource=_path("location__region"), location=_path("region"),
         help="location region names (repeatable or comma-separated)",
@@ -164,7 +169,7 @@ FILTERS: tuple[FilterSpec, ...] = (
     ),
     FilterSpec(
         "routes", "route", "machine", lookup=("routes.Route", "code"),
-        sql={"raw_sales": f"s.device_id {_ON_ROUTE}", "device_rollup": f"r.device_id {_ON_ROUTE}",
+        sql={"raw_sales": f"s.device_id {_ON_ROUTE}", "slot_rollup": f"r.device_id {_ON_ROUTE}", "device_rollup": f"r.device_id {_ON_ROUTE}",
              "planogram": f"ps.device_id {_ON_ROUTE}"},
         device=_on_route, help="route codes or ids (repeatable or comma-separated); the machines on the routes' stops",
     ),

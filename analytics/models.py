@@ -122,6 +122,23 @@ class SalesProductRollup(_Bucket, _SalesMetrics):
         ]
 
 
+class SalesSlotRollup(_Bucket, _SalesMetrics):
+    """Per device, slot and product per day, week and month: a device's best sellers, revenue by slot position,
+    a slot's recent units, and any question mixing devices (or their places) with products (or categories)."""
+
+    device_id = models.BigIntegerField()
+    product_id = models.BigIntegerField()
+    slot_code = models.CharField(max_length=20, db_collation="C")  # blank when the sale named no slot
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["starts_at", "grain", "device_id", "product_id", "slot_code"], name="sales_slot_rollup_bucket",
+                include=["local_date", "revenue", "units", "transactions"],
+            )
+        ]
+
+
 class BookingRollup(_Bucket):
     """Bookings by start time per resource and status per day, week and month."""
 

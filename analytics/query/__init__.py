@@ -77,8 +77,8 @@ def sales_by(
 
     Time dimensions are local to the chain: day, week (ISO, Monday), month, weekday (ISO 1–7), hour_of_day.
     Answered from the rollups plus the live delta (analytics.query.rollup) where a rollup family carries
-    the dimensions and filters; otherwise (slot, customer, payment method, devices mixed with products)
-    from the raw rows. `use_rollups=False` forces the raw reference.
+    the dimensions and filters (devices with products and slots: the slot family); otherwise (customer,
+    payment method, the hours of devices or products) from the raw rows. `use_rollups=False` forces the raw reference.
     """
     chain = current_chain()
     unknown = [dim for dim in by if dim not in SALES_DIMENSIONS]

@@ -1,5 +1,6 @@
-"""Per-device and per-slot sales no rollup family answers: each device's top products and daily revenue, the
-revenue of each slot position (raw parts cut at the marks, see analytics.query.stable_parts)."""
+"""Per-device and per-slot sales in the shapes their readers need: each device's top products (from the slot
+family), its daily revenue as arrays (day buckets, cut at the marks, see analytics.query.stable_parts), the
+revenue of each slot position."""
 
 from __future__ import annotations
 
@@ -12,9 +13,15 @@ from django.db import connection
 
 from analytics.filters import DEVICE_ROLLUP, Filters
 from analytics.periods import Period, local_midnight
-from analytics.query import current_chain
+from analytics.query import current_chain, sales_by
 from analytics.query.marks import Watermark, fetch_versioned, read_at_marks
-from analytics.query.stable_parts import MONEY_SCALE, IntArray, _raw_grouped, _scaled_money, _to_money
+from analytics.query.stable_parts import (
+    MONEY_SCALE,
+    IntArray,
+    _raw_grouped,
+    _scaled_money,
+    _to_money,
+)
 
 __all__ = ["MONEY_SCALE", "device_daily_revenue", "device_top_products", "slot_revenue"]
 
@@ -22,17 +29,18 @@ __all__ = ["MONEY_SCALE", "device_daily_revenue", "device_top_products", "slot_r
 def device_top_products(*, period: Period, filters: Filters, top: int = 5) -> dict[int, list[dict[str, Any]]]:
     """Each device's `top` products by revenue in `period` (ties by SKU, in the database's collation).
 
-    No rollup carries devices and products together, so the (device, product) sums come from the raw rows:
-    those before the rollup marks cached as integer arrays and advanced as the marks move (see _raw_grouped),
-    the live rest read on every call; the ranking runs vectorised over the summed pairs.
+    The (device, product) sums come from the slot family's buckets plus the live delta (sales_by); the ranking
+    runs vectorised over the summed pairs.
     """
-    device, product, revenue, units = _raw_grouped(
-        "device-products", period=period, filters=filters, width=4, group="s.device_id, s.product_id",
-        sums={"revenue": 2, "units": 3},
-        select=f"s.device_id, s.product_id, {_scaled_money('s.amount')}, SUM(s.quantity)::bigint",
-    )
-    if len(device) == 0:
+    pairs = sales_by(period=period, filters=filters, by=["device", "product"])
+    if not pairs:
         return {}
+    count = len(pairs)
+    device = np.fromiter((row["device"] for row in pairs), dtype=np.int64, count=count)
+    product = np.fromiter((row["product"] for row in pairs), dtype=np.int64, count=count)
+    # Money as exact integers of 1/10,000 (4 decimal places) for the vectorised ranking.
+    revenue = np.fromiter((int(row["revenue"] * MONEY_SCALE) for row in pairs), dtype=np.int64, count=count)
+    units = np.fromiter((row["units"] for row in pairs), dtype=np.int64, count=count)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id, sku, name, (rank() OVER (ORDER BY sku))::bigint FROM fleet_product WHERE id = ANY(%s)",
@@ -48,29 +56,21 @@ def device_top_products(*, period: Period, filters: Filters, top: int = 5) -> di
     position = np.arange(len(device)) - np.repeat(first, np.diff(np.r_[first, len(device)]))
     keep = np.flatnonzero(position < top)
     result: dict[int, list[dict[str, Any]]] = {}
-    for device_id, product_id, cents, count in zip(
+    for device_id, product_id, cents, count_sold in zip(
         device[keep].tolist(), product[keep].tolist(), revenue[keep].tolist(), units[keep].tolist(), strict=True
     ):
         _, sku, name, _ = catalog[product_id]
         result.setdefault(device_id, []).append(
-            {"product_id": product_id, "sku": sku, "name": name, "revenue": _to_money(cents), "units": count}
+            {"product_id": product_id, "sku": sku, "name": name, "revenue": _to_money(cents), "units": count_sold}
         )
     return result
 
 
 def slot_revenue(*, period: Period, filters: Filters) -> list[dict[str, Any]]:
-    """Revenue, units and transactions by slot code in `period`: sales_by(by=["slot"]) without the joins no filter needs.
-
-    The part before the rollup marks is cached and advanced as the marks move, the live rest read on every call.
-    """
-    slots, revenue, units, transactions = _raw_grouped(
-        "slots", period=period, filters=filters, width=4, group="s.slot_code", text_key=True,
-        sums={"revenue": 1, "units": 2, "transactions": 3},
-        select=f"s.slot_code, {_scaled_money('s.amount')}, SUM(s.quantity)::bigint, SUM(s.transactions)::bigint",
-    )
+    """Revenue, units and transactions by slot code in `period` (the slot family's buckets plus the live delta)."""
     return [
-        {"slot": slot, "revenue": _to_money(cents), "units": int(count), "transactions": int(done)}
-        for slot, cents, count, done in zip(slots.tolist(), revenue.tolist(), units.tolist(), transactions.tolist(), strict=True)
+        {"slot": row["slot"], "revenue": row["revenue"], "units": int(row["units"]), "transactions": int(row["transactions"])}
+        for row in sales_by(period=period, filters=filters, by=["slot"])
     ]
 
 

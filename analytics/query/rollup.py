@@ -7,8 +7,8 @@ the live delta adds the raw rows of the range with event time >= W (bounded: [ma
 skipped when the range ends before W) and the rows ingested since I (late data, found through the
 ingested_at index). Everything is summed in one SQL statement.
 
-Questions no rollup family carries (slot, customer, payment method, or products and devices
-mixed) return None, and the caller falls back to analytics.query.raw.
+Questions no rollup family carries (customer, payment method, hours of devices or products) return
+None, and the caller falls back to analytics.query.raw.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from analytics.filters import (
     PRODUCT_ROLLUP,
     RAW_BOOKINGS,
     RAW_SALES,
+    SLOT_ROLLUP,
     AliasSet,
     Filters,
 )
@@ -61,6 +62,7 @@ TIME_DIMS = ("day", "week", "month", "weekday", "hour_of_day")
 # Which dimensions and filters each sales family answers; the first family that covers a question wins.
 _DEVICE_DIMS = {"device", "location", "region", "city", "device_type"}
 _PRODUCT_DIMS = {"product", "category"}
+_SLOT_DIMS = _DEVICE_DIMS | _PRODUCT_DIMS | {"slot"}
 
 
 def _next_month(day: date) -> date:
@@ -155,6 +157,16 @@ def _sales_family(by: Sequence[str], filters: Filters) -> tuple[str, AliasSet, d
         )
     if dims <= _PRODUCT_DIMS and filters.carried_by(PRODUCT_ROLLUP):
         return ("analytics_salesproductrollup", PRODUCT_ROLLUP, {"product": "r.product_id", "category": "p.category_id"}, "product")
+    if dims <= _SLOT_DIMS and filters.carried_by(SLOT_ROLLUP):
+        # Devices (or their places) with products (or categories), slots: the finest family, read last.
+        return (
+            "analytics_salesslotrollup",
+            SLOT_ROLLUP,
+            {"device": "r.device_id", "location": "d.location_id", "region": "l.region", "city": "l.city",
+             "device_type": "d.device_type_id", "product": "r.product_id", "category": "p.category_id",
+             "slot": "r.slot_code"},
+            "slot",
+        )
     return None
 
 

@@ -247,16 +247,16 @@ def day_tasks(tz: ZoneInfo, first: date, last: date, *, now: datetime) -> list[T
 
 def finish_tasks(tz: ZoneInfo, indexes: Sequence[Index], *, workers: int) -> list[Task]:
     """After the day buckets, per family: weeks and months from them, then its indexes side by side, then
-    ANALYZE. The device family, by far the biggest, shares its weeks and months out by device. Workers
+    ANALYZE. The slot and device families, by far the biggest, share their weeks and months out by device. Workers
     take the first ready task in this order: the biggest family's first, and the wide unique (covering)
     index before the primary key, so the longest chain of work starts first."""
     params = {"tz": str(tz)}
-    families = (sql.SALES_DEVICE, sql.SALES_PRODUCT, sql.BOOKINGS, sql.SALES_CHAIN)
+    families = (sql.SALES_SLOT, sql.SALES_DEVICE, sql.SALES_PRODUCT, sql.BOOKINGS, sql.SALES_CHAIN)
     coarse: list[Task] = []
     builds: list[Task] = []
     analyzes: list[Task] = []
     for family in families:
-        shares = workers if family is sql.SALES_DEVICE else 1
+        shares = workers if family in (sql.SALES_SLOT, sql.SALES_DEVICE) else 1
         parts = [
             task(f"{family.table} coarse {k}", (sql.coarse_fresh_sql(family, suffix=SUFFIX, part=(k, shares)), params))
             for k in range(shares)
@@ -279,7 +279,8 @@ def finish_tasks(tz: ZoneInfo, indexes: Sequence[Index], *, workers: int) -> lis
 
 def vacuum(schema: str, *, workers: int) -> None:
     """VACUUM the (swapped-in) rollup tables side by side; after the commit (see the module's docstring)."""
-    tables = sorted((family.table for family in sql.FAMILIES), key=lambda table: table != sql.SALES_DEVICE.table)
+    biggest = (sql.SALES_SLOT.table, sql.SALES_DEVICE.table)
+    tables = sorted((family.table for family in sql.FAMILIES), key=lambda table: table not in biggest)
     run_tasks(schema, [task(f"vacuum {table}", f'VACUUM "{table}"') for table in tables], workers=workers)
 
 

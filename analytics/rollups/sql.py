@@ -10,10 +10,13 @@ dimensions are split into families that each answer most questions alone:
   Location, region, city and device type are attributes of the device, joined when read, so a
   device that moves is reported where it stands now, exactly like the raw query.
 - `analytics_salesproductrollup`: per product per day, week and month; category via the product.
+- `analytics_salesslotrollup`: per device, product and slot per day, week and month (about one row a
+  planogram slot a bucket). A device's best sellers, revenue by slot position, a slot's recent units,
+  and devices or places mixed with products or categories. Its day buckets barely compress a busy day
+  (a slot sells once or twice), but its weeks and months do, and a 30-day range is mostly weeks.
 - `analytics_bookingrollup`: per resource and status per day, week and month.
 
-A question that mixes families (say, products at one location) or asks for slot, customer or
-payment method goes to the raw rows (analytics.query.raw), which stay the reference.
+A question that asks for customer or payment method goes to the raw rows (analytics.query.raw), which stay the reference.
 
 Day (and hour) buckets are computed from the raw rows; week and month buckets from the day buckets
 of the same table, so a refresh never rescans a month of raw rows.
@@ -39,8 +42,9 @@ class Family:
 SALES_CHAIN = Family("analytics_saleschainrollup", (), ("revenue", "units", "transactions"))
 SALES_DEVICE = Family("analytics_salesdevicerollup", ("device_id",), ("revenue", "units", "transactions"))
 SALES_PRODUCT = Family("analytics_salesproductrollup", ("product_id",), ("revenue", "units", "transactions"))
+SALES_SLOT = Family("analytics_salesslotrollup", ("device_id", "product_id", "slot_code"), ("revenue", "units", "transactions"))
 BOOKINGS = Family("analytics_bookingrollup", ("resource_id", "status"), ("bookings", "booked_seconds", "revenue"))
-FAMILIES = (SALES_CHAIN, SALES_DEVICE, SALES_PRODUCT, BOOKINGS)
+FAMILIES = (SALES_CHAIN, SALES_DEVICE, SALES_PRODUCT, SALES_SLOT, BOOKINGS)
 
 
 def shadow(family: Family, suffix: str) -> str:
@@ -138,12 +142,12 @@ def _offset(tz: ZoneInfo, epoch: int) -> timedelta:
 
 
 def sales_days_sql(tz: ZoneInfo, lo: datetime, hi: datetime, *, fresh: bool = False, suffix: str = "") -> str:
-    """Day buckets of the three sales families and hour buckets of the chain family for local days
+    """Day buckets of the four sales families and hour buckets of the chain family for local days
     [%(lo)s, %(day_hi_at)s) (%(first_day)s..%(last_day)s), reading every raw row once, in one statement.
 
     A calendar of the local days drives the scan: for each day, that day's rows (through the sold_at
-    index) feed three small hash tables, GROUPING SETS (device), (product), (hour). Grouping a day at
-    a time keeps the hash tables small enough to stay in the CPU cache whatever the history (and the
+    index) feed four small hash tables, GROUPING SETS (device), (product), (hour) and (device, product,
+    slot). Grouping a day at a time keeps the hash tables small enough to stay in the CPU cache whatever the history (and the
     memory bounded), needs no per-row local-day expression, and gives the planner exact group
     estimates, so it hashes instead of sorting. The chain's day buckets are the sums of its hour
     buckets (an hour lies in one local day). `fresh` (a full rebuild into emptied tables, or into the
@@ -166,16 +170,17 @@ def sales_days_sql(tz: ZoneInfo, lo: datetime, hi: datetime, *, fresh: bool = Fa
     )""",
         f"""
     raw AS MATERIALIZED (
-        SELECT c.d, c.starts_at AS day_starts, c.ends_at AS day_ends, y.h, y.device_id, y.product_id, y.g,
+        SELECT c.d, c.starts_at AS day_starts, c.ends_at AS day_ends, y.h, y.device_id, y.product_id, y.slot_code, y.g,
                y.revenue, y.units, y.transactions
         FROM days AS c
         CROSS JOIN LATERAL (
-            SELECT s.device_id, s.product_id, {hour_start} AS h, GROUPING(s.device_id, s.product_id, {hour_start}) AS g,
+            SELECT s.device_id, s.product_id, s.slot_code, {hour_start} AS h,
+                   GROUPING(s.device_id, s.product_id, s.slot_code, {hour_start}) AS g,
                    SUM(s.amount) AS revenue, SUM(s.quantity) AS units, SUM(s.transactions) AS transactions
             FROM fleet_sale s
             WHERE s.sold_at >= c.starts_at AND s.sold_at < c.ends_at
               AND s.sold_at >= %(lo)s AND s.sold_at < %(hi)s AND s.ingested_at < %(ingested)s
-            GROUP BY GROUPING SETS ((s.device_id), (s.product_id), ({hour_start}))
+            GROUP BY GROUPING SETS ((s.device_id), (s.product_id), ({hour_start}), (s.device_id, s.product_id, s.slot_code))
         ) AS y
     )""",
         """
@@ -183,7 +188,7 @@ def sales_days_sql(tz: ZoneInfo, lo: datetime, hi: datetime, *, fresh: bool = Fa
         SELECT 'hour' AS grain, x.h AS starts_at, x.h + interval '1 hour' AS ends_at,
                (x.h AT TIME ZONE %(tz)s)::date AS local_date, extract(hour FROM x.h AT TIME ZONE %(tz)s)::int AS local_hour,
                revenue, units, transactions
-        FROM raw AS x WHERE g = 6
+        FROM raw AS x WHERE g = 14
     )""",
         f"""
     chain_day AS (
@@ -197,19 +202,25 @@ def sales_days_sql(tz: ZoneInfo, lo: datetime, hi: datetime, *, fresh: bool = Fa
         f"""
     device_day AS (
         SELECT 'day' AS grain, {carried_bounds}, x.device_id, x.revenue, x.units, x.transactions
-        FROM raw AS x WHERE x.g = 3
+        FROM raw AS x WHERE x.g = 7
     )""",
         f"""
     product_day AS (
         SELECT 'day' AS grain, {carried_bounds}, x.product_id, x.revenue, x.units, x.transactions
-        FROM raw AS x WHERE x.g = 5
+        FROM raw AS x WHERE x.g = 11
+    )""",
+        f"""
+    slot_day AS (
+        SELECT 'day' AS grain, {carried_bounds}, x.device_id, x.product_id, x.slot_code, x.revenue, x.units, x.transactions
+        FROM raw AS x WHERE x.g = 1
     )""",
         _upsert_and_prune(SALES_CHAIN, fresh=fresh, into=shadow(SALES_CHAIN, suffix), name="cd", source="chain_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
         _upsert_and_prune(SALES_CHAIN, fresh=fresh, into=shadow(SALES_CHAIN, suffix), name="ch", source="chain_hour", grain="hour", lo="%(lo)s", hi="%(day_hi_at)s"),
         _upsert_and_prune(SALES_DEVICE, fresh=fresh, into=shadow(SALES_DEVICE, suffix), name="dd", source="device_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
         _upsert_and_prune(SALES_PRODUCT, fresh=fresh, into=shadow(SALES_PRODUCT, suffix), name="pd", source="product_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
+        _upsert_and_prune(SALES_SLOT, fresh=fresh, into=shadow(SALES_SLOT, suffix), name="sd", source="slot_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
     ]
-    counts = ", ".join(f"(SELECT count(*) FROM {n}_up) + (SELECT count(*) FROM {n}_del)" for n in ("cd", "ch", "dd", "pd"))
+    counts = ", ".join(f"(SELECT count(*) FROM {n}_up) + (SELECT count(*) FROM {n}_del)" for n in ("cd", "ch", "dd", "pd", "sd"))
     return "WITH " + ",".join(ctes) + f"\nSELECT {counts}"
 
 

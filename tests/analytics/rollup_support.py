@@ -81,7 +81,7 @@ def clear_chain() -> None:
     with connection.cursor() as cursor:
         for table in (
             "fleet_sale", "analytics_saleschainrollup", "analytics_salesdevicerollup", "analytics_salesproductrollup",
-            "analytics_bookingrollup", "analytics_rollupwatermark", "analytics_dirtyrange", "analytics_rolluprun",
+            "analytics_salesslotrollup", "analytics_bookingrollup", "analytics_rollupwatermark", "analytics_dirtyrange", "analytics_rolluprun",
         ):
             cursor.execute(f"DELETE FROM {table}")  # not TRUNCATE: deferred FK checks are pending
 
@@ -105,7 +105,7 @@ def rollup_snapshot() -> list[tuple]:
     """Every bucket of every rollup table with its row version (xmin), to prove a re-run rewrote nothing."""
     out: list[tuple] = []
     with connection.cursor() as cursor:
-        for table in ("saleschainrollup", "salesdevicerollup", "salesproductrollup", "bookingrollup"):
+        for table in ("saleschainrollup", "salesdevicerollup", "salesproductrollup", "salesslotrollup", "bookingrollup"):
             cursor.execute(f"SELECT xmin::text, ctid::text, * FROM analytics_{table} ORDER BY id")
             out.extend((table, *row) for row in cursor.fetchall())
     return out
@@ -118,7 +118,8 @@ def local(tz: ZoneInfo, day: date, hour: int = 0, minute: int = 0) -> datetime:
 def assert_coarse_match_days() -> None:
     """Every week and month bucket is exactly the sum of its day buckets (per family)."""
     with connection.cursor() as cursor:
-        for table in ("analytics_saleschainrollup", "analytics_salesdevicerollup", "analytics_salesproductrollup"):
+        for table in ("analytics_saleschainrollup", "analytics_salesdevicerollup", "analytics_salesproductrollup",
+                      "analytics_salesslotrollup"):
             for grain, unit in (("week", "week"), ("month", "month")):
                 cursor.execute(
                     f"""
