@@ -208,15 +208,21 @@ def _affinity(*, period: Period, filters: Filters, limit: int | None) -> list[di
     if not items:
         return []
     pairs = np.array(items, dtype=np.int64)  # far faster than a DataFrame built from tuples
-    frame = pd.DataFrame({"basket_id": pairs[:, 0], "product_id": pairs[:, 1]})
-    skus = dict(Product.objects.filter(id__in=frame["product_id"].unique().tolist()).values_list("id", "sku"))
-    frame["sku"] = frame["product_id"].map(skus)
-    rules = product_affinity(frame[["basket_id", "sku"]], min_pair_count=2)
+    skus = dict(Product.objects.filter(id__in=np.unique(pairs[:, 1]).tolist()).values_list("id", "sku"))
+    # Each product as the rank of its SKU (in Python's order, which the rules' ties follow): integers factorize
+    # and sort many times faster than 200,000 SKU strings, and the ranks map back to SKUs for the pairs shown.
+    by_sku = sorted(skus, key=skus.__getitem__)
+    ids = np.array(sorted(skus), dtype=np.int64)
+    rank_of_id = np.empty(len(ids), dtype=np.int64)
+    rank_of_id[np.searchsorted(ids, np.array(by_sku, dtype=np.int64))] = np.arange(len(by_sku))
+    frame = pd.DataFrame({"basket_id": pairs[:, 0], "sku": rank_of_id[np.searchsorted(ids, pairs[:, 1])]})
+    rules = product_affinity(frame, min_pair_count=2)
     rules = rules.head(limit or DEFAULT_AFFINITY_PAIRS)
+    sku_of_rank = [skus[product_id] for product_id in by_sku]
     return [
         {
-            "antecedent": r.antecedent,
-            "consequent": r.consequent,
+            "antecedent": sku_of_rank[int(r.antecedent)],
+            "consequent": sku_of_rank[int(r.consequent)],
             "pair_count": int(r.pair_count),
             "support": float(r.support),
             "confidence": float(r.confidence),
