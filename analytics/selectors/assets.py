@@ -16,7 +16,7 @@ from analytics.periods import Period
 from analytics.query import sales_by
 from analytics.query.device_sales import MONEY_SCALE, device_daily_revenue, device_top_products
 from analytics.query.marks import same_watermark
-from analytics.selectors._common import ZERO, devices_in_scope, money_ratio, sales_filters_apply, truncate
+from analytics.selectors._common import ZERO, Truncated, devices_in_scope, money_ratio, sales_filters_apply
 from fleet.models import Device
 
 TOP_PRODUCTS = 5
@@ -106,8 +106,10 @@ def _asset_sales(
             daily["device_id"].tolist(), daily["day"].tolist(), daily["revenue"].tolist(), strict=True
         ):
             series.setdefault(device_id, {})[period.start + timedelta(days=offset)] = Decimal(scaled).scaleb(-4)
+    # Rows only for the devices shown (a page of 100 of 2,000); the summary's sums come from the frame.
+    shown = scores if limit is None else scores.head(limit)
     rows: list[dict[str, Any]] = []
-    for score in scores.itertuples(index=False):
+    for score in shown.itertuples(index=False):
         device_id = int(score.device_id)
         device = by_id[device_id]
         total = totals.get(device_id, {})
@@ -148,14 +150,14 @@ def _asset_sales(
             }
         )
 
-    total_revenue = sum((row["total_revenue"] for row in rows), ZERO)
-    total_units = sum(row["total_units"] for row in rows)
-    total_transactions = sum(row["total_transactions"] for row in rows)
+    total_revenue = sum(frame["revenue"].tolist(), ZERO)
+    total_units = int(frame["units"].sum())
+    total_transactions = int(frame["transactions"].sum())
     return {
         "start": period.start,
         "end": period.end,
         "days": period.days,
-        "devices": truncate(rows, limit),
+        "devices": Truncated(rows, len(scores)),
         "fleet_summary": {
             "device_count": benchmarks.device_count,
             "active_devices": len(totals),
@@ -165,7 +167,7 @@ def _asset_sales(
             "avg_transaction_value": money_ratio(total_revenue, total_transactions),
             "daily_revenue": money_ratio(total_revenue, period.days),
             "revenue_per_unit": money_ratio(total_revenue, total_units),
-            "mean_revenue_per_device": money_ratio(total_revenue, len(rows)),
+            "mean_revenue_per_device": money_ratio(total_revenue, len(scores)),
             "median_revenue_per_device": benchmarks.median_revenue_per_device,
         },
         "benchmarks": [
