@@ -4,7 +4,7 @@ visit's machine took since its previous visit."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -52,7 +52,7 @@ def slot_stock_since_fill(*, filters: Filters, now: datetime) -> list[dict[str, 
     params: dict[str, Any] = {"now": now, **scope.params}
     sql = f"""
         SELECT ps.id, ps.device_id, d.asset, ps.slot_code, ps.product_id, p.sku, p.name, ps.capacity, ps.par_level,
-               lf.level_after, lf.visited_at,
+               lf.level_after, lf.visited_at AT TIME ZONE 'UTC',
                CASE WHEN lf.visited_at IS NULL THEN 0 ELSE COALESCE((
                    SELECT SUM(s.quantity) FROM fleet_sale s
                    WHERE s.device_id = ps.device_id AND s.slot_code = ps.slot_code
@@ -80,4 +80,10 @@ def slot_stock_since_fill(*, filters: Filters, now: datetime) -> list[dict[str, 
         "slot_id", "device_id", "asset", "slot_code", "product_id", "sku", "product_name", "capacity", "par_level",
         "level_after", "filled_at", "sold_since",
     )
-    return [dict(zip(columns, row, strict=True)) for row in fetch_tuples(sql, params)]
+    rows = [dict(zip(columns, row, strict=True)) for row in fetch_tuples(sql, params)]
+    for row in rows:
+        # Read as UTC wall time (psycopg's C loader) and made aware here: 20,000 aware loads through the driver's
+        # time zone adapter cost more than the query's planogram joins.
+        if row["filled_at"] is not None:
+            row["filled_at"] = row["filled_at"].replace(tzinfo=UTC)
+    return rows
