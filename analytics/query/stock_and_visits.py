@@ -21,21 +21,43 @@ def visit_serviced_revenue(*, visit_ids: Sequence[int]) -> dict[int, Decimal]:
     """
     if not visit_ids:
         return {}
-    # Each asked-for completed visit with its device's previous completed visit (one probe of the (device,
-    # visited_at) index each), then the machine's sales in between from the covering (device, sold_at) INCLUDE
-    # (amount) index: the cost follows the visits asked for, not the history of visits or sales.
+    # Each asked-for visit's previous completed visit by LAG over its machine's completed visits from the first
+    # asked one to the last (one index range per machine, plus one probe for the visit just before), then the
+    # machine's sales in between from the covering (device, sold_at) INCLUDE (amount) index: the cost follows the
+    # visits asked for, not the history of visits or sales.
     sql = """
-        SELECT x.id, COALESCE(SUM(s.amount), 0)
-        FROM routes_servicevisit x
-        CROSS JOIN LATERAL (
-            SELECT p.visited_at AS previous_at FROM routes_servicevisit p
-            WHERE p.device_id = x.device_id AND p.completed
-              AND (p.visited_at < x.visited_at OR (p.visited_at = x.visited_at AND p.id < x.id))
-            ORDER BY p.visited_at DESC, p.id DESC LIMIT 1
-        ) prev
-        LEFT JOIN fleet_sale s ON s.device_id = x.device_id AND s.sold_at <= x.visited_at AND s.sold_at > prev.previous_at
-        WHERE x.id = ANY(%(visits)s) AND x.completed
-        GROUP BY x.id
+        WITH asked AS MATERIALIZED (
+            SELECT x.id, x.device_id, x.visited_at FROM routes_servicevisit x WHERE x.id = ANY(%(visits)s) AND x.completed
+        ),
+        firsts AS MATERIALIZED (
+            SELECT DISTINCT ON (device_id) device_id, visited_at, id,
+                   MAX(visited_at) OVER (PARTITION BY device_id) AS until
+            FROM asked ORDER BY device_id, visited_at, id
+        ),
+        span AS (
+            SELECT v.id, v.device_id, v.visited_at FROM firsts f
+            JOIN routes_servicevisit v ON v.device_id = f.device_id AND v.completed
+             AND (v.visited_at, v.id) >= (f.visited_at, f.id) AND v.visited_at <= f.until
+            UNION ALL
+            SELECT p.id, p.device_id, p.visited_at FROM firsts f
+            CROSS JOIN LATERAL (
+                SELECT p.id, p.device_id, p.visited_at FROM routes_servicevisit p
+                WHERE p.device_id = f.device_id AND p.completed AND (p.visited_at, p.id) < (f.visited_at, f.id)
+                ORDER BY p.visited_at DESC, p.id DESC LIMIT 1
+            ) AS p
+        ),
+        windows AS (
+            SELECT id, device_id, visited_at,
+                   LAG(visited_at) OVER (PARTITION BY device_id ORDER BY visited_at, id) AS previous_at
+            FROM span
+        )
+        -- Summed per visit where the rows are (a subquery each), not 750,000 sales joined, sorted and grouped.
+        SELECT w.id, COALESCE((
+            SELECT SUM(s.amount) FROM fleet_sale s
+            WHERE s.device_id = w.device_id AND s.sold_at <= w.visited_at AND s.sold_at > w.previous_at
+        ), 0)
+        FROM windows w
+        WHERE w.previous_at IS NOT NULL AND w.id IN (SELECT id FROM asked)
     """
     return {int(visit_id): Decimal(revenue) for visit_id, revenue in fetch_tuples(sql, {"visits": list(visit_ids)})}
 
