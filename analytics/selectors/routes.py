@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Sum
+from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
 from analytics.filters import Filters
@@ -44,15 +44,16 @@ def route_efficiency(*, period: Period, filters: Filters, routes: Sequence[int] 
         completed=Coalesce(Subquery(done, output_field=IntegerField()), 0),
     ).order_by("-scheduled_for", "route__code")
     run_list = list(runs)
-    cash = {
-        row["route_run_id"]: row["cash"]
-        for row in ServiceVisit.objects.filter(route_run__in=[r.id for r in run_list])
-        .values("route_run_id")
-        .annotate(cash=Sum("cash_collected"))
-    }
-    visits = list(
-        ServiceVisit.objects.filter(route_run__in=[r.id for r in run_list], completed=True).values_list("id", "route_run_id")
-    )
+    # The runs' visits in one read: cash per run (every visit) and the completed ones (serviced revenue).
+    cash: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    visits: list[tuple[int, int]] = []
+    for visit_id, run_id, completed, collected in ServiceVisit.objects.filter(
+        route_run__in=[r.id for r in run_list]
+    ).values_list("id", "route_run_id", "completed", "cash_collected"):
+        if collected is not None:
+            cash[run_id] += collected
+        if completed:
+            visits.append((visit_id, run_id))
     serviced = visit_serviced_revenue(visit_ids=[visit_id for visit_id, _ in visits])
     serviced_by_run: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for visit_id, run_id in visits:
