@@ -131,7 +131,10 @@ def _product_sales(*, period: Period, filters: Filters, limit: int | None, secti
         "categories": category_rows,
         "abc_summary": abc_summary,
         "slow_movers": _slow_movers(period=period, filters=filters) if has_sales and "slow_movers" in sections else [],
-        "top_movers": _top_movers(period=period, filters=filters, limit=limit) if has_sales and "top_movers" in sections else [],
+        "top_movers": (
+            _top_movers(period=period, filters=filters, limit=limit, stocking=stocking)
+            if has_sales and "top_movers" in sections else []
+        ),
         "affinity": _affinity(period=period, filters=filters, limit=limit) if has_sales and "affinity" in sections else [],
         "slots": _slots(period=period, filters=filters, limit=limit) if has_sales and "slots" in sections else [],
     }
@@ -162,15 +165,16 @@ def _slow_movers(*, period: Period, filters: Filters) -> list[dict[str, Any]]:
     ]
 
 
-def _top_movers(*, period: Period, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
-    """Largest increase in units per stocking machine per day against the previous period of equal length."""
+def _top_movers(*, period: Period, filters: Filters, limit: int | None, stocking: dict[int, int]) -> list[dict[str, Any]]:
+    """Largest increase in units per stocking machine per day against the previous period of equal length
+    (`stocking`: the period's own, already read for the product list)."""
     previous = period.previous()
     windows = []
-    for window in (period, previous):
+    for window, stocked in ((period, stocking), (previous, None)):
         units = {row["product"]: int(row["units"]) for row in sales_by(period=window, filters=filters, by=["product"])}
-        stocking = _stocking(period=window, filters=filters)
-        ids = set(units) | set(stocking)
-        windows.append((ids, units, stocking))
+        stocked = _stocking(period=window, filters=filters) if stocked is None else stocked
+        ids = set(units) | set(stocked)
+        windows.append((ids, units, stocked))
     all_ids = windows[0][0] | windows[1][0]
     skus = dict(Product.objects.filter(id__in=all_ids).values_list("id", "sku"))
     names = dict(Product.objects.filter(id__in=all_ids).values_list("id", "name"))
