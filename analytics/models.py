@@ -193,3 +193,15 @@ class RollupRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class DataChange(models.Model):
+    """One row per statement that wrote a domain table (fleet, bookings, routes): written by a statement
+    trigger (analytics.query.changes), never by code. Its count and newest id are the chain's data signature,
+    which keys the cache of whole report answers; the hourly rollup job compacts it to one row."""
+
+    txid = models.BigIntegerField(null=True, help_text="the writing transaction's id (none: a compaction)")
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"change {self.pk} at {self.at:%Y-%m-%d %H:%M:%S}"

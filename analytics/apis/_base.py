@@ -89,7 +89,7 @@ class ReportApi(AnalyticsApi):
     def answer(self, request: Request, *, from_body: bool = False) -> Response:
         report = get_report(self.report_name)
         params, values = self.validated(request, report.params, from_body=from_body)
-        result = report.page(params, values)
+        result = report.result(params, values, paged=True)
         page = result.get("page")
         if page is not None:
             # The next page's address: this query with the offset moved on (a POST's body is the caller's to resend).

@@ -1,6 +1,9 @@
 """The query layer's caches, behind one interface: a namespace, a lifetime, tenant-prefixed keys.
 
-Two caches use it, both keyed so that a stale entry can never be served:
+Three caches use it, all keyed so that a stale entry can never be served:
+
+- ANSWERS (analytics.query.answers): whole report answers, keyed by the question, the chain's data signature
+  (analytics.query.changes), its settings and the local day (and, for figures of "now", the minute slot);
 
 - BUCKETS (analytics.query.rollup): the bucket part of an answer, and answers that include the live delta,
   keyed by the rollup version and the question (plus the live delta's fingerprint where it is included):
@@ -39,9 +42,13 @@ class QueryCache:
     def get(self, key: str) -> Any | None:
         return None if self._off else django_cache.get(key)
 
-    def set(self, key: str, value: Any) -> None:
+    @property
+    def on(self) -> bool:
+        return not self._off
+
+    def set(self, key: str, value: Any, *, seconds: int | None = None) -> None:
         if not self._off:
-            django_cache.set(key, value, self.seconds)
+            django_cache.set(key, value, self.seconds if seconds is None else seconds)
 
     @contextmanager
     def disabled(self) -> Iterator[None]:
@@ -54,10 +61,11 @@ class QueryCache:
 
 BUCKETS = QueryCache("rollup-answer")
 STABLE_PARTS = QueryCache("analytics-stable:v3")
+ANSWERS = QueryCache("report-answer:v1", seconds=3600)
 
 
 @contextmanager
 def caches_disabled() -> Iterator[None]:
     """No query cache at all inside (a range or filter set nobody asked for since the last job)."""
-    with BUCKETS.disabled(), STABLE_PARTS.disabled():
+    with BUCKETS.disabled(), STABLE_PARTS.disabled(), ANSWERS.disabled():
         yield

@@ -35,6 +35,8 @@ from analytics import serializers as api
 from analytics.dashboard import dashboard
 from analytics.params import DEFAULT_LIMIT, PAGE_LIMIT, AnalyticsParams, params_from_validated
 from analytics.periods import Period
+from analytics.query import local_today
+from analytics.query.answers import cached_answer
 from analytics.reports import rows as shapes
 from analytics.reports.fields import Column, ColumnKind, columns_of, list_row, serializer_for
 from analytics.selectors._common import list_total
@@ -74,6 +76,7 @@ class Report:
     kpis: str | None = None  # the key of a KPI mapping, for reports that have a KPI strip
     column_overrides: tuple[Column, ...] = field(default=())
     paged: bool = True  # the main list grows with the chain: the API and the pages answer it a page at a time
+    of_now: bool = False  # the answer is the state now whatever the range (stock): cached only for a minute
 
     @cached_property
     def response(self) -> type[serializers.Serializer]:
@@ -95,8 +98,6 @@ class Report:
     def validate(self, data: Any, *, today: date | None = None) -> tuple[AnalyticsParams, dict[str, Any]]:
         """Parameters from a query string or JSON body; a bad value raises ValidationError (a 400 with field errors)."""
         if today is None:
-            from analytics.query import local_today
-
             today = local_today()
         serializer = self.params(data=data, context={"today": today})
         serializer.is_valid(raise_exception=True)
@@ -106,7 +107,17 @@ class Report:
         """Validate `data` and compute the report in the current chain's schema: the whole main list (or
         `limit` rows), or with `paged` one page of it and its `page` (what the API answers)."""
         params, values = self.validate(data, today=today)
-        return self.page(params, values) if paged else self.compute(params, values)
+        return self.result(params, values, paged=paged)
+
+    def result(self, params: AnalyticsParams, values: Mapping[str, Any], *, paged: bool) -> dict[str, Any]:
+        """`page()` (with `paged`) or `compute()`, from the answer cache while nothing the answer reads has
+        changed (analytics.query.answers): the API, the pages, exports and alerts share its entries."""
+        live = self.of_now or params.period.end >= local_today()
+        question = (paged, params, sorted(values.items()))
+        return cached_answer(
+            self.name, question, live=live,
+            compute=lambda: self.page(params, values) if paged else self.compute(params, values),
+        )
 
     def page(self, params: AnalyticsParams, values: Mapping[str, Any]) -> dict[str, Any]:
         """The answer with its main list cut to `limit` rows (default PAGE_LIMIT) from `offset`, and `page`
@@ -269,7 +280,7 @@ REPORTS: dict[str, Report] = {
         ),
         Report(
             name="inventory", title="Inventory", params=api.InventoryParamsSerializer, rows="slots",
-            answer=shapes.InventoryAnswer, kpis="risk_summary", compute=_inventory,
+            answer=shapes.InventoryAnswer, kpis="risk_summary", compute=_inventory, of_now=True,
         ),
     )
 }

@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from analytics.models import DirtyRange, RollupRun, RollupWatermark
 from analytics.periods import local_midnight
+from analytics.query.changes import compact_changes
 from analytics.rollups import parallel, sql
 from chains.tenancy import current_schema
 
@@ -312,6 +313,7 @@ def rollup_hourly(*, extra_days: Iterable[date] = ()) -> RollupReport:
         )
         DirtyRange.objects.filter(pk__in=dirty_ids).delete()
         RollupWatermark.objects.filter(pk=1).update(covered_until=now, ingested_until=now, updated_at=timezone.now())
+        compact_changes()  # every cached answer counts the change log: keep it short
         report.covered_until = now
     report.seconds = _run_done(run, started)
     return report
