@@ -35,7 +35,7 @@ from django_tenants.utils import schema_context
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = "bench_10m"
 SATURATION_CLIENTS = 20
-SATURATION_REQUESTS = int(os.environ.get("CVD_BENCH_LOAD_REQUESTS", "400"))
+SATURATION_REQUESTS = int(os.environ.get("CVD_BENCH_LOAD_REQUESTS", "2000"))
 VIEWERS = 50
 VIEWER_ROUNDS = int(os.environ.get("CVD_BENCH_LOAD_ROUNDS", "3"))  # each round: dashboard, asset-sales, the page
 VIEWER_PAUSE_S = (2.0, 4.0)

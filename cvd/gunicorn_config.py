@@ -1,12 +1,13 @@
 """gunicorn's settings for `make run` (the Procfile's web process), sized for the machine and read from the environment.
 
 Every request is mostly CPU in Python (rendering, pandas on aggregated frames) with short waits on PostgreSQL and
-Redis, so the default is one worker process per CPU the process may use, each with a few threads to cover those
-waits. Each thread keeps one persistent database connection (CONN_MAX_AGE), so the server holds at most
+Redis. Threads of one process share its interpreter lock, so the default is two worker processes per CPU the
+process may use, each with two threads to cover those waits: on 2 cores, 4 × 2 answered 103–110 warm dashboard
+and asset-sales reads a second where 2 × 4 answered 77–103 (`python -m bench load`). Each thread keeps one persistent database connection (CONN_MAX_AGE), so the server holds at most
 workers × threads connections; PostgreSQL's max_connections must leave room for them and for the Celery worker.
 
-    GUNICORN_WORKERS     worker processes              (default: the CPUs available, at least 2)
-    GUNICORN_THREADS     threads per worker (gthread)  (default 4)
+    GUNICORN_WORKERS     worker processes              (default: twice the CPUs available, at least 2)
+    GUNICORN_THREADS     threads per worker (gthread)  (default 2)
     GUNICORN_TIMEOUT     seconds a request may hold a worker before it is restarted (default 60)
     GUNICORN_KEEPALIVE   seconds an idle keep-alive connection stays open (default 5)
     GUNICORN_MAX_REQUESTS  restart a worker after this many requests, with jitter; 0: never (default 0)
@@ -29,8 +30,8 @@ def available_cpus() -> int:
         return os.cpu_count() or 1
 
 
-workers = _int("GUNICORN_WORKERS", max(2, available_cpus()))
-threads = _int("GUNICORN_THREADS", 4)
+workers = _int("GUNICORN_WORKERS", max(2, 2 * available_cpus()))
+threads = _int("GUNICORN_THREADS", 2)
 worker_class = "gthread"
 timeout = _int("GUNICORN_TIMEOUT", 60)
 graceful_timeout = 30

@@ -109,15 +109,21 @@ class Report:
         params, values = self.validate(data, today=today)
         return self.result(params, values, paged=paged)
 
-    def result(self, params: AnalyticsParams, values: Mapping[str, Any], *, paged: bool) -> dict[str, Any]:
-        """`page()` (with `paged`) or `compute()`, from the answer cache while nothing the answer reads has
-        changed (analytics.query.answers): the API, the pages, exports and alerts share its entries."""
+    def result(
+        self, params: AnalyticsParams, values: Mapping[str, Any], *, paged: bool,
+        finish: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """`page()` (with `paged`) or `compute()`, passed through `finish` (the API's rendering for JSON), from
+        the answer cache while nothing the answer reads has changed (analytics.query.answers): the API, the
+        pages, exports and alerts share its entries."""
         live = self.of_now or params.period.end >= local_today()
-        question = (paged, params, sorted(values.items()))
-        return cached_answer(
-            self.name, question, live=live,
-            compute=lambda: self.page(params, values) if paged else self.compute(params, values),
-        )
+        question = (paged, params, sorted(values.items()), finish and f"{finish.__module__}.{finish.__qualname__}")
+
+        def compute() -> dict[str, Any]:
+            answer = self.page(params, values) if paged else self.compute(params, values)
+            return answer if finish is None else finish(answer)
+
+        return cached_answer(self.name, question, live=live, compute=compute)
 
     def page(self, params: AnalyticsParams, values: Mapping[str, Any]) -> dict[str, Any]:
         """The answer with its main list cut to `limit` rows (default PAGE_LIMIT) from `offset`, and `page`

@@ -4,6 +4,8 @@ a transaction committing while an answer is computed) is seen by the next answer
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -13,14 +15,15 @@ from unittest import mock
 import psycopg
 import pytest
 from django.apps import apps
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from analytics.query import local_today
-from analytics.query.answers import LIVE_SECONDS, cached_answer
-from analytics.query.cache import caches_disabled
+from analytics.query import current_chain, local_today
+from analytics.query.answers import LIVE_SECONDS, STALE_SECONDS, WAIT_SECONDS, cached_answer
+from analytics.query.cache import ANSWERS, caches_disabled
 from analytics.query.changes import TRACKED_PREFIXES, TRIGGER, compact_changes, data_signature, tracked_tables
 from analytics.reports import get_report
 from analytics.rollups.services import rollup_hourly
@@ -151,24 +154,70 @@ def test_the_same_question_on_another_chain_is_its_own_answer(chain_a: ChainFixt
     assert _dashboard(chain_b.client("viewer"), day) == ("6.00", False)
 
 
-def test_an_answer_about_now_is_kept_for_a_minute_and_a_past_one_longer(in_chain_a: ChainFixture) -> None:
+def test_an_answer_about_now_is_fresh_for_a_minute_then_refreshed_by_one_request(in_chain_a: ChainFixture) -> None:
     calls: list[int] = []
 
     def compute() -> dict[str, Any]:
         calls.append(1)
         return {"n": len(calls)}
 
+    def at(seconds: float) -> Any:
+        return mock.patch("analytics.query.answers.timezone.now", return_value=start + timedelta(seconds=seconds))
+
     start = timezone.now()
     question = ("test", start.isoformat())
-    with mock.patch("analytics.query.answers.timezone.now", return_value=start):
+    with at(0):
         assert cached_answer("t-live", question, live=True, compute=compute) == {"n": 1}
         assert cached_answer("t-live", question, live=True, compute=compute) == {"n": 1}
         assert cached_answer("t-past", question, live=False, compute=compute) == {"n": 2}
-    with mock.patch("analytics.query.answers.timezone.now", return_value=start + timedelta(seconds=LIVE_SECONDS + 1)):
+    with at(LIVE_SECONDS + 1):
+        assert cached_answer("t-past", question, live=False, compute=compute) == {"n": 2}  # the clock is not in it
+        live_key = ANSWERS.key("t-live", digest_of=_digest(question))
+        cache.add(f"{live_key}:computing", 1, 30)  # another request is refreshing it: the last answer meanwhile
+        assert cached_answer("t-live", question, live=True, compute=compute) == {"n": 1}
+        cache.delete(f"{live_key}:computing")
+        assert cached_answer("t-live", question, live=True, compute=compute) == {"n": 3}  # this one refreshes it
         assert cached_answer("t-live", question, live=True, compute=compute) == {"n": 3}
-        assert cached_answer("t-past", question, live=False, compute=compute) == {"n": 2}
+    with at(LIVE_SECONDS + 1 + STALE_SECONDS):
+        cache.add(f"{live_key}:computing", 1, 30)  # a refresh that never ends does not hold an old answer forever
+        assert cached_answer("t-live", question, live=True, compute=compute) == {"n": 4}
     with caches_disabled():
-        assert cached_answer("t-past", question, live=False, compute=compute) == {"n": 4}
+        assert cached_answer("t-past", question, live=False, compute=compute) == {"n": 5}
+
+
+def test_a_miss_waits_for_the_request_already_computing_it(in_chain_a: ChainFixture) -> None:
+    question = ("wait", timezone.now().isoformat())
+    key = ANSWERS.key("t-wait", digest_of=_digest(question))
+    cache.add(f"{key}:computing", 1, 30)
+
+    schema = in_chain_a.schema
+
+    def other_request() -> None:
+        with schema_context(schema):
+            ANSWERS.set(key, (timezone.now().timestamp(), {"from": "the other request"}))
+
+    def other_gives_up() -> None:
+        with schema_context(schema):
+            cache.delete(f"{key}:computing")
+
+    timer = threading.Timer(0.3, other_request)
+    timer.start()
+    assert cached_answer("t-wait", question, live=False, compute=lambda: {"from": "here"}) == {"from": "the other request"}
+    timer.join()
+    # The other request gave up without an answer: this one computes it, without waiting out WAIT_SECONDS.
+    question = ("gave up", timezone.now().isoformat())
+    key = ANSWERS.key("t-wait", digest_of=_digest(question))
+    cache.add(f"{key}:computing", 1, 30)
+    threading.Timer(0.2, other_gives_up).start()
+    started = time.monotonic()
+    assert cached_answer("t-wait", question, live=False, compute=lambda: {"from": "here"}) == {"from": "here"}
+    assert time.monotonic() - started < WAIT_SECONDS
+
+
+def _digest(question: Any) -> Any:
+    """The key's question part, as cached_answer makes it."""
+    chain = current_chain()
+    return (question, data_signature(), chain.time_zone, chain.currency, local_today(chain))
 
 
 def _other_connection(schema: str) -> psycopg.Connection[Any]:

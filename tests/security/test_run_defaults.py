@@ -61,7 +61,7 @@ def _gunicorn_config(**env: str) -> dict[str, object]:
 
 def test_gunicorn_is_sized_from_the_machine_and_the_environment() -> None:
     cpus = len(os.sched_getaffinity(0))
-    assert _gunicorn_config() == {"workers": max(2, cpus), "threads": 4, "timeout": 60, "keepalive": 5,
+    assert _gunicorn_config() == {"workers": max(2, 2 * cpus), "threads": 2, "timeout": 60, "keepalive": 5,
                                   "worker_class": "gthread", "max_requests": 0}
     assert _gunicorn_config(GUNICORN_WORKERS="3", GUNICORN_THREADS="8", GUNICORN_TIMEOUT="20", GUNICORN_KEEPALIVE="2",
                             GUNICORN_MAX_REQUESTS="1000") == {
