@@ -6,9 +6,11 @@ import datetime as dt
 import decimal
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_integer_dtype
 
 from analytics.metrics._common import (
     IntArray,
@@ -277,6 +279,54 @@ def _pair_codes(basket_codes: IntArray, sku_codes: IntArray, sku_count: int) -> 
     return np.concatenate(chunks).astype(np.int64)
 
 
+Baskets = tuple[IntArray, IntArray, int, Any]  # basket and sku codes sorted by (basket, sku); baskets; sku values
+
+
+def _any_baskets(basket_items: pd.DataFrame, max_basket_size: int | None) -> Baskets | None:
+    """The distinct (basket, sku) rows as codes sorted by basket then sku, for ids and skus of any type."""
+    items = basket_items[["basket_id", "sku"]].dropna().drop_duplicates()
+    if max_basket_size is not None:
+        basket_sizes = items.groupby("basket_id")["sku"].transform("size")
+        items = items[basket_sizes <= max_basket_size]
+    if items.empty:
+        return None
+    sku_codes, sku_values = pd.factorize(items["sku"], sort=True)
+    basket_codes, basket_values = pd.factorize(items["basket_id"])
+    order = np.lexsort((sku_codes, basket_codes))
+    return basket_codes[order].astype(np.int64), sku_codes[order].astype(np.int64), len(basket_values), sku_values
+
+
+def _integer_baskets(basket_items: pd.DataFrame, max_basket_size: int | None) -> Baskets | None:
+    """As `_any_baskets` for integer baskets and skus (what the selector passes: SKU ranks), by one sort of
+    basket·skus + sku, several times faster than hashing the pairs; None when the columns are not integers
+    (or the keys would overflow)."""
+    baskets_column, skus_column = basket_items["basket_id"], basket_items["sku"]
+    if not (is_integer_dtype(baskets_column) and is_integer_dtype(skus_column)) or basket_items.empty:
+        return None
+    baskets, skus = baskets_column.to_numpy(dtype=np.int64), skus_column.to_numpy(dtype=np.int64)
+    # Sorts and searches, not np.unique: its hashing path took 0.5 s on 200,000 keys.
+    sku_values = _distinct_sorted(skus)
+    sku_codes = np.searchsorted(sku_values, skus)
+    sku_count = len(sku_values)
+    if baskets.min() < 0 or baskets.max() >= np.iinfo(np.int64).max // (sku_count + 1):
+        return None
+    keys = _distinct_sorted(baskets * sku_count + sku_codes)  # distinct rows, by basket then sku
+    basket_of, sku_of = keys // sku_count, keys % sku_count
+    starts = np.flatnonzero(np.r_[True, basket_of[1:] != basket_of[:-1]])
+    sizes = np.diff(np.r_[starts, len(keys)])
+    kept = sizes <= max_basket_size if max_basket_size is not None else np.ones(len(sizes), dtype=bool)
+    if not kept.any():
+        return None
+    rows = np.repeat(kept, sizes)
+    basket_codes = np.repeat(np.arange(int(kept.sum()), dtype=np.int64), sizes[kept])
+    return basket_codes, sku_of[rows].astype(np.int64), int(kept.sum()), sku_values
+
+
+def _distinct_sorted(values: IntArray) -> IntArray:
+    ordered = np.sort(values)
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
+
+
 def product_affinity(
     basket_items: pd.DataFrame,
     min_support: float = 0.0,
@@ -305,20 +355,13 @@ def product_affinity(
     descending, then support descending, then antecedent, consequent ascending.
     """
     require_columns(basket_items, ["basket_id", "sku"], "basket_items")
-    items = basket_items[["basket_id", "sku"]].dropna().drop_duplicates()
-    if max_basket_size is not None:
-        basket_sizes = items.groupby("basket_id")["sku"].transform("size")
-        items = items[basket_sizes <= max_basket_size]
-    if items.empty:
+    coded = _integer_baskets(basket_items, max_basket_size)
+    if coded is None:
+        coded = _any_baskets(basket_items, max_basket_size)
+    if coded is None:
         return pd.DataFrame(columns=AFFINITY_COLUMNS)
-
-    sku_codes, sku_values = pd.factorize(items["sku"], sort=True)
-    basket_codes, basket_values = pd.factorize(items["basket_id"])
-    basket_count = len(basket_values)
+    sorted_baskets, sorted_skus, basket_count, sku_values = coded
     sku_count = len(sku_values)
-    order = np.lexsort((sku_codes, basket_codes))
-    sorted_baskets = basket_codes[order].astype(np.int64)
-    sorted_skus = sku_codes[order].astype(np.int64)
 
     baskets_with_sku = np.bincount(sorted_skus, minlength=sku_count)
     pair_keys, pair_counts = np.unique(_pair_codes(sorted_baskets, sorted_skus, sku_count), return_counts=True)
