@@ -32,9 +32,13 @@ WAIT_SECONDS = 5.0  # longer than a warm answer takes, shorter than a request's 
 CLAIM_SECONDS = 30  # the claim of the one request computing an answer expires by itself
 
 
-def cached_answer(report: str, question: Any, *, live: bool, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def cached_answer(
+    report: str, question: Any, *, live: bool, compute: Callable[[], dict[str, Any]],
+    keep: Callable[[dict[str, Any]], bool] = lambda answer: True,
+) -> dict[str, Any]:
     """`compute()`, or the answer it gave for the same question on the same data, settings and day (and within
-    LIVE_SECONDS when `live`). Each call returns its own copy, so a caller may change what it gets."""
+    LIVE_SECONDS when `live`); an answer `keep` refuses (too big to hold) is computed each time. Each call returns
+    its own copy, so a caller may change what it gets."""
     if not ANSWERS.on:
         return compute()
     chain = current_chain()
@@ -52,7 +56,8 @@ def cached_answer(report: str, question: Any, *, live: bool, compute: Callable[[
             return waited[1]  # type: ignore[no-any-return]
     try:
         answer = compute()
-        ANSWERS.set(key, (asked_at, answer), seconds=STALE_SECONDS if live else SETTLED_SECONDS)
+        if keep(answer):
+            ANSWERS.set(key, (asked_at, answer), seconds=STALE_SECONDS if live else SETTLED_SECONDS)
     finally:
         django_cache.delete(f"{key}:computing")
     return answer

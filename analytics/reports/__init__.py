@@ -57,6 +57,9 @@ __all__ = ["PAGE_LIMIT", "REPORTS", "SERIES_DAILY_MAX_DAYS", "Column", "ColumnKi
 
 # A day series of a longer range is answered per month: 3,650 daily points of a decade are no chart.
 SERIES_DAILY_MAX_DAYS = 733
+# A whole list longer than this (an export's 20,000 customers) is not kept in the answer cache: megabytes per
+# entry, for a question asked once.
+MAX_CACHED_ROWS = 5000
 
 Compute = Callable[[AnalyticsParams, Mapping[str, Any]], dict[str, Any]]
 
@@ -123,7 +126,10 @@ class Report:
             answer = self.page(params, values) if paged else self.compute(params, values)
             return answer if finish is None else finish(answer)
 
-        return cached_answer(self.name, question, live=live, compute=compute)
+        return cached_answer(
+            self.name, question, live=live, compute=compute,
+            keep=lambda answer: len(answer.get(self.rows) or ()) <= MAX_CACHED_ROWS,
+        )
 
     def page(self, params: AnalyticsParams, values: Mapping[str, Any]) -> dict[str, Any]:
         """The answer with its main list cut to `limit` rows (default PAGE_LIMIT) from `offset`, and `page`

@@ -267,3 +267,19 @@ def test_transactions_committing_around_an_answer_are_never_hidden_by_the_cache(
     finally:
         first.close()
         second.close()
+
+
+def test_a_whole_list_too_long_to_hold_is_computed_each_time(in_chain_a: ChainFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("analytics.reports.MAX_CACHED_ROWS", 2)
+    at = location("LONG")
+    for i in range(3):
+        device(f"LONG-{i}", at)
+    report = get_report("asset-sales")
+    day = (local_today() - timedelta(days=3)).isoformat()
+    for paged, data, reads in ((True, {"limit": "2"}, False), (False, {}, True)):
+        params, values = report.validate({"start": day, "end": day, **data})
+        report.result(params, values, paged=paged)
+        with CaptureQueriesContext(connection) as queries:
+            again = report.result(params, values, paged=paged)
+        assert len(again["devices"]) == (2 if paged else 3)
+        assert any("fleet_device" in query["sql"] for query in queries.captured_queries) is reads
