@@ -89,7 +89,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files first: they are the same for every chain, so no domain lookup (a query) per file.
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django_tenants.middleware.main.TenantMainMiddleware",
+    "chains.middleware.ChainMiddleware",  # django-tenants' TenantMainMiddleware, the host's chain kept 5 s
     "chains.middleware.ChainTimeZoneMiddleware",
     "csp.middleware.CSPMiddleware",
     "cvd.middleware.AdminStyleCSPMiddleware",
@@ -289,6 +289,8 @@ CVD_MAX_FILTER_VALUES = env.int("CVD_MAX_FILTER_VALUES", default=1000)
 CVD_JSON_MAX_DEPTH = env.int("CVD_JSON_MAX_DEPTH", default=32)
 # Analytics reads that run longer are stopped by PostgreSQL and answer 503 with a message (0: no limit).
 CVD_ANALYTICS_STATEMENT_TIMEOUT_MS = env.int("CVD_ANALYTICS_STATEMENT_TIMEOUT_MS", default=20_000)
+# Seconds each web process remembers a host's chain (chains.middleware.ChainMiddleware); 0: looked up every request.
+CVD_TENANT_CACHE_SECONDS = env.float("CVD_TENANT_CACHE_SECONDS", default=5.0)
 CVD_STATEMENT_TIMEOUT_PATHS = ("/api/analytics/",)
 CVD_STATEMENT_TIMEOUT_EXEMPT = ("/api/analytics/export",)
 # Sales / bookings / funnel files posted to the API above this size (or with more rows than a JSON batch)

@@ -14,3 +14,5 @@ if not env.str("EMAIL_URL", default=""):
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
 # Unthrottled: the suite fires thousands of requests from one address; the throttle tests switch rates on.
 CVD_THROTTLE_RATES = {}  # type: ignore[no-redef]
+# Tests change chains and domains between requests; tests/chains/test_tenant_cache.py switches the cache on.
+CVD_TENANT_CACHE_SECONDS = 0.0
