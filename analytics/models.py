@@ -198,7 +198,7 @@ class RollupRun(models.Model):
 class DataChange(models.Model):
     """One row per statement that wrote a domain table (fleet, bookings, routes): written by a statement
     trigger (analytics.query.changes), never by code. Its count and newest id are the chain's data signature,
-    which keys the cache of whole report answers; the hourly rollup job compacts it to one row."""
+    which keys the cache of whole report answers; the hourly rollup job compacts it to one row past 1,000."""
 
     txid = models.BigIntegerField(null=True, help_text="the writing transaction's id (none: a compaction)")
     at = models.DateTimeField()

@@ -11,7 +11,7 @@ from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
 from analytics.models import DirtyRange
-from chains.tenancy import current_schema
+from chains.tenancy import chain_migrated
 from ingest.signals import raw_data_changed
 
 
@@ -25,10 +25,7 @@ def record_dirty_range(sender: Any, *, kind: str, starts_at: datetime, ends_at: 
 @receiver(post_migrate)
 def track_changes_after_migrate(sender: AppConfig, **kwargs: Any) -> None:
     """A table a later migration adds to a domain app gets the change trigger (analytics.query.changes)."""
-    from django.apps import apps
-
-    # post_migrate fires once per app; act once, after the last one, in a chain's schema.
-    if sender is not list(apps.get_app_configs())[-1] or current_schema() == "public":
+    if not chain_migrated(sender):
         return
     from analytics.query.changes import ensure_change_triggers
 

@@ -8,15 +8,12 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
-from chains.tenancy import current_schema
+from chains.tenancy import chain_migrated
 
 
 @receiver(post_migrate)
 def roles_after_migrate(sender: AppConfig, **kwargs: Any) -> None:
-    # post_migrate fires once per app; act on the last app so every permission exists.
-    from django.apps import apps
-
-    if sender is not list(apps.get_app_configs())[-1] or current_schema() == "public":
+    if not chain_migrated(sender):
         return
     from chains.roles import roles_ensure
 

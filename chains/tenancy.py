@@ -30,3 +30,11 @@ def require_chain(what: str) -> str:
     if not schema or schema == get_public_schema_name():
         raise TenantLost(f"{what} must run inside a chain's schema, not the public schema")
     return schema
+
+
+def chain_migrated(sender: Any) -> bool:
+    """For a post_migrate receiver: True once per migrate of a chain's schema (post_migrate fires once per app;
+    this is the last app, so every table and permission exists), never in the public schema."""
+    from django.apps import apps
+
+    return sender is list(apps.get_app_configs())[-1] and current_schema() != get_public_schema_name()

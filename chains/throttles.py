@@ -31,6 +31,15 @@ return {count, left}
 """
 
 
+def window_count(key: str, seconds: int | float) -> tuple[int, float]:
+    """Count one more request under `key` (a cache key, before the cache's prefixes) in a window that opens with
+    the first and lasts `seconds`: (the count with this request, the seconds the window has left)."""
+    full_key = cache.make_key(key)
+    client = cache._cache.get_client(full_key, write=True)  # type: ignore[attr-defined]  # Django's RedisCache
+    count, left_ms = client.eval(_COUNT, 1, full_key, int(seconds * 1000))
+    return int(count), int(left_ms) / 1000
+
+
 def throttle_rates() -> dict[str, str | None]:
     return dict(getattr(settings, "CVD_THROTTLE_RATES", {}) or {})
 
@@ -66,11 +75,8 @@ class _SettingsRateThrottle(SimpleRateThrottle):
         key = self.get_cache_key(request, view)
         if key is None:
             return True
-        full_key = cache.make_key(key)
-        client = cache._cache.get_client(full_key, write=True)  # type: ignore[attr-defined]  # Django's RedisCache
-        count, left_ms = client.eval(_COUNT, 1, full_key, int(self.duration * 1000))
-        self.left_s = int(left_ms) / 1000
-        return int(count) <= self.num_requests
+        count, self.left_s = window_count(key, self.duration)
+        return count <= self.num_requests
 
     def wait(self) -> float | None:
         return getattr(self, "left_s", None)

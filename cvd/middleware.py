@@ -6,14 +6,13 @@ import logging
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
 from django.db.utils import OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from rest_framework.throttling import SimpleRateThrottle
 
-from chains.throttles import client_address, throttle_rates
+from chains.throttles import client_address, throttle_rates, window_count
 
 logger = logging.getLogger(__name__)
 
@@ -71,13 +70,7 @@ class SignInThrottleMiddleware:
         if rate and request.method == "POST" and request.path in signin_paths():
             allowed, duration = SimpleRateThrottle.parse_rate(None, rate)  # type: ignore[arg-type]
             assert allowed is not None and duration is not None
-            key = f"signin-throttle:{client_address(request)}"
-            cache.add(key, 0, duration)
-            try:
-                count = cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.set(key, 1, duration)
-                count = 1
+            count, _ = window_count(f"signin-throttle:{client_address(request)}", duration)
             if count > allowed:
                 return too_many(request, duration)
         return self.get_response(request)

@@ -282,14 +282,12 @@ def _pair_codes(basket_codes: IntArray, sku_codes: IntArray, sku_count: int) -> 
 Baskets = tuple[IntArray, IntArray, int, Any]  # basket and sku codes sorted by (basket, sku); baskets; sku values
 
 
-def _any_baskets(basket_items: pd.DataFrame, max_basket_size: int | None) -> Baskets | None:
+def _any_baskets(basket_items: pd.DataFrame, max_basket_size: int | None) -> Baskets:
     """The distinct (basket, sku) rows as codes sorted by basket then sku, for ids and skus of any type."""
     items = basket_items[["basket_id", "sku"]].dropna().drop_duplicates()
     if max_basket_size is not None:
         basket_sizes = items.groupby("basket_id")["sku"].transform("size")
         items = items[basket_sizes <= max_basket_size]
-    if items.empty:
-        return None
     sku_codes, sku_values = pd.factorize(items["sku"], sort=True)
     basket_codes, basket_values = pd.factorize(items["basket_id"])
     order = np.lexsort((sku_codes, basket_codes))
@@ -299,9 +297,9 @@ def _any_baskets(basket_items: pd.DataFrame, max_basket_size: int | None) -> Bas
 def _integer_baskets(basket_items: pd.DataFrame, max_basket_size: int | None) -> Baskets | None:
     """As `_any_baskets` for integer baskets and skus (what the selector passes: SKU ranks), by one sort of
     basket·skus + sku, several times faster than hashing the pairs; None when the columns are not integers
-    (or the keys would overflow)."""
+    (or empty, or the keys would overflow)."""
     baskets_column, skus_column = basket_items["basket_id"], basket_items["sku"]
-    if not (is_integer_dtype(baskets_column) and is_integer_dtype(skus_column)) or basket_items.empty:
+    if basket_items.empty or not (is_integer_dtype(baskets_column) and is_integer_dtype(skus_column)):
         return None
     baskets, skus = baskets_column.to_numpy(dtype=np.int64), skus_column.to_numpy(dtype=np.int64)
     # Sorts and searches, not np.unique: its hashing path took 0.5 s on 200,000 keys.
@@ -315,8 +313,6 @@ def _integer_baskets(basket_items: pd.DataFrame, max_basket_size: int | None) ->
     starts = np.flatnonzero(np.r_[True, basket_of[1:] != basket_of[:-1]])
     sizes = np.diff(np.r_[starts, len(keys)])
     kept = sizes <= max_basket_size if max_basket_size is not None else np.ones(len(sizes), dtype=bool)
-    if not kept.any():
-        return None
     rows = np.repeat(kept, sizes)
     basket_codes = np.repeat(np.arange(int(kept.sum()), dtype=np.int64), sizes[kept])
     return basket_codes, sku_of[rows].astype(np.int64), int(kept.sum()), sku_values
@@ -355,12 +351,10 @@ def product_affinity(
     descending, then support descending, then antecedent, consequent ascending.
     """
     require_columns(basket_items, ["basket_id", "sku"], "basket_items")
-    coded = _integer_baskets(basket_items, max_basket_size)
-    if coded is None:
-        coded = _any_baskets(basket_items, max_basket_size)
-    if coded is None:
-        return pd.DataFrame(columns=AFFINITY_COLUMNS)
+    coded = _integer_baskets(basket_items, max_basket_size) or _any_baskets(basket_items, max_basket_size)
     sorted_baskets, sorted_skus, basket_count, sku_values = coded
+    if basket_count == 0:
+        return pd.DataFrame(columns=AFFINITY_COLUMNS)
     sku_count = len(sku_values)
 
     baskets_with_sku = np.bincount(sorted_skus, minlength=sku_count)

@@ -3,7 +3,7 @@
 Three caches use it, all keyed so that a stale entry can never be served:
 
 - ANSWERS (analytics.query.answers): whole report answers, keyed by the question, the chain's data signature
-  (analytics.query.changes), its settings and the local day (and, for figures of "now", the minute slot);
+  (analytics.query.changes), its settings and the local day (an answer about now also carries when it was made);
 
 - BUCKETS (analytics.query.rollup): the bucket part of an answer, and answers that include the live delta,
   keyed by the rollup version and the question (plus the live delta's fingerprint where it is included):

@@ -8,7 +8,8 @@ TRUNCATE; per statement, not per transaction, so a transaction that reads betwee
 - a commit of a transaction that wrote adds a row: the count grows, and the newest id too unless an older
   transaction commits after a newer one, in which case the count alone still moves;
 - `compact_changes()` (the hourly rollup job, past COMPACT_ABOVE rows) deletes every row but a new one it adds
-  (no txid), whose id is newer than any committed one, so the newest id moves and no compaction can undo a commit's change of the count;
+  (no txid), whose id is newer than any committed one, so the newest id moves and no compaction can undo a
+  commit's change of the count;
 - a schema dropped and created again has a new oid, so its signature never repeats an old one.
 
 Rollup buckets are not tracked: a job moves them without changing any answer (buckets + live delta are the
