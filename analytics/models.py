@@ -158,6 +158,31 @@ class BookingRollup(_Bucket):
         ]
 
 
+class CustomerHistoryRollup(models.Model):
+    """Per customer, everything up to the end of each whole third of a local month (cumulative): the first and last
+    sale, transactions and amount (analytics.rollups.customers). A history over all time reads a row per customer
+    and the raw sales of ten days at most, instead of every sale the customer ever made."""
+
+    starts_on = models.DateField(help_text="first day of the third of a month (the 1st, 11th or 21st)")
+    customer_id = models.BigIntegerField()
+    first_at = models.DateTimeField(help_text="the customer's first sale ever")
+    last_at = models.DateTimeField(help_text="the customer's last sale before the end of the third")
+    transactions = models.BigIntegerField()
+    # Exact integers of 1/10,000 (money keeps 4 decimal places): summing bigints is several times cheaper than numeric.
+    amount_e4 = models.BigIntegerField(help_text="Σ amount × 10,000")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["starts_on", "customer_id"], name="customer_history_rollup_bucket",
+                include=["first_at", "last_at", "transactions", "amount_e4"],
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"customer {self.customer_id} through the third from {self.starts_on:%Y-%m-%d}"
+
+
 class RollupWatermark(models.Model):
     """One row per chain (id 1): how far the rollups cover the raw rows.
 

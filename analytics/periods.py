@@ -40,6 +40,25 @@ class Period:
         return cls(today - timedelta(days=days - 1), today)
 
 
+def next_month(day: date) -> date:
+    """The first day of the month after `day`'s."""
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+THIRDS = (1, 11, 21)  # the days a third of a month starts on: 1-10, 11-20, 21 to the month's end
+
+
+def third_start(day: date) -> date:
+    """The first day of the third of a month that `day` is in."""
+    return day.replace(day=max(start for start in THIRDS if start <= day.day))
+
+
+def next_third(day: date) -> date:
+    """The first day of the third of a month after `day`'s."""
+    later = [start for start in THIRDS if start > day.day]
+    return day.replace(day=later[0]) if later else next_month(day)
+
+
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:
     # Midnight exists on every DST day in the zones we serve (transitions happen at 01:00–03:00);
     # fold=0 picks the first occurrence should a zone ever repeat it.

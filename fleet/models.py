@@ -253,10 +253,11 @@ class Sale(models.Model):
             # customer histories (RFM) read first/last time, transactions and amount from the index alone.
             models.Index(fields=["customer", "sold_at"], include=["transactions", "amount"], condition=Q(customer__isnull=False),
                          name="sale_customer_sold_at_cover"),
-            # The customer sales of a range by time: active months (cohorts) and baskets (affinity) read customer,
-            # product and device from the index alone, without visiting the anonymous sales of the range.
-            models.Index(fields=["sold_at"], include=["customer", "product", "device"], condition=Q(customer__isnull=False),
-                         name="sale_sold_at_customer_cover"),
+            # The customer sales of a range by time: active months (cohorts), baskets (affinity) and the part of a
+            # history after its last whole month read customer, product, device, transactions and amount from the
+            # index alone, without visiting the anonymous sales of the range.
+            models.Index(fields=["sold_at"], include=["customer", "product", "device", "transactions", "amount"],
+                         condition=Q(customer__isnull=False), name="sale_sold_at_customer_cover"),
             models.Index(fields=["ingested_at"]),
             models.Index(fields=["dex_read"], condition=Q(dex_read__isnull=False), name="sale_dex_read_idx"),
         ]

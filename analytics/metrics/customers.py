@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from analytics.metrics._common import (
@@ -97,19 +98,8 @@ def rfm_segments(
     recency_days = _days_before(as_of, customers["last_purchase"])
     days_since_first = _days_before(as_of, customers["first_purchase"])
     frequency = float_values(customers["frequency"])
-    r_score = quintile_scores(-recency_days.astype(np.float64))
-    f_score = quintile_scores(frequency)
-    m_score = quintile_scores(float_values(customers["monetary"]))
-
-    segment = np.select(
-        [
-            days_since_first < new_customer_days,
-            (r_score >= 4) & (f_score >= 4),
-            (r_score <= 2) & (f_score >= 3),
-            (f_score >= 4) | ((r_score >= 3) & (f_score >= 3)),
-        ],
-        [SEGMENT_NEW, SEGMENT_CHAMPIONS, SEGMENT_AT_RISK, SEGMENT_LOYAL],
-        default=SEGMENT_HIBERNATING,
+    r_score, f_score, m_score, segment = rfm_scores(
+        recency_days, days_since_first, frequency, float_values(customers["monetary"]), new_customer_days=new_customer_days
     )
     return pd.DataFrame(
         {
@@ -120,10 +110,32 @@ def rfm_segments(
             "r_score": r_score,
             "f_score": f_score,
             "m_score": m_score,
-            "segment": segment.astype(object),
+            "segment": segment,
         },
         columns=RFM_COLUMNS,
     )
+
+
+def rfm_scores(
+    recency_days: IntArray, days_since_first: IntArray, frequency: FloatArray, monetary: FloatArray,
+    *, new_customer_days: int = 30,
+) -> tuple[IntArray, IntArray, IntArray, npt.NDArray[np.object_]]:
+    """The scores and segment of :func:`rfm_segments` from its numbers as arrays (one element per customer):
+    (r_score, f_score, m_score, segment)."""
+    r_score = quintile_scores(-recency_days.astype(np.float64))
+    f_score = quintile_scores(frequency)
+    m_score = quintile_scores(monetary)
+    segment = np.select(
+        [
+            days_since_first < new_customer_days,
+            (r_score >= 4) & (f_score >= 4),
+            (r_score <= 2) & (f_score >= 3),
+            (f_score >= 4) | ((r_score >= 3) & (f_score >= 3)),
+        ],
+        [SEGMENT_NEW, SEGMENT_CHAMPIONS, SEGMENT_AT_RISK, SEGMENT_LOYAL],
+        default=SEGMENT_HIBERNATING,
+    ).astype(object)
+    return r_score, f_score, m_score, segment
 
 
 LIFETIME_VALUE_COLUMNS = [
@@ -154,17 +166,22 @@ def customer_lifetime_value(customers: pd.DataFrame, as_of: dt.date) -> pd.DataF
     require_columns(customers, ["customer_id", "first_purchase", "frequency", "monetary"], "customers")
     frequency = float_values(customers["frequency"])
     tenure_days = _days_before(as_of, customers["first_purchase"]) + 1
-    rate_window = np.maximum(tenure_days, MIN_RATE_WINDOW_DAYS).astype(np.float64)
     return pd.DataFrame(
         {
             "customer_id": customers["customer_id"].to_numpy(),
             "lifetime_value": decimal_series(decimal_values(customers["monetary"])),
             "average_order_value": safe_divide(float_values(customers["monetary"]), frequency),
             "tenure_days": tenure_days,
-            "purchases_per_30_days": safe_divide(frequency, rate_window) * 30.0,
+            "purchases_per_30_days": purchase_rate(frequency, tenure_days),
         },
         columns=LIFETIME_VALUE_COLUMNS,
     )
+
+
+def purchase_rate(frequency: FloatArray, tenure_days: IntArray) -> FloatArray:
+    """Purchases per 30 days: frequency / max(tenure_days, 30) * 30 (see :func:`customer_lifetime_value`)."""
+    rate_window = np.maximum(tenure_days, MIN_RATE_WINDOW_DAYS).astype(np.float64)
+    return safe_divide(frequency, rate_window) * 30.0
 
 
 CHURN_COLUMNS = ["customer_id", "recency_days", "typical_gap_days", "churn_risk"]
@@ -191,22 +208,32 @@ def churn_risk(
     """
     require_columns(customers, ["customer_id", "first_purchase", "last_purchase", "frequency"], "customers")
     recency_days = _days_before(as_of, customers["last_purchase"])
-    active_span_days = (_days_before(as_of, customers["first_purchase"]) - recency_days).astype(np.float64)
-    frequency = float_values(customers["frequency"])
-    is_repeat = frequency >= 2
-    own_gap = np.maximum(safe_divide(active_span_days, frequency - 1), 1.0)
-    fallback_gap = float(np.median(own_gap[is_repeat])) if is_repeat.any() else default_gap_days
-    typical_gap = np.where(is_repeat, own_gap, fallback_gap)
-    overdue = safe_divide(recency_days.astype(np.float64), typical_gap)
+    active_span_days = _days_before(as_of, customers["first_purchase"]) - recency_days
+    typical_gap, risk = churn_scores(
+        recency_days, active_span_days, float_values(customers["frequency"]), default_gap_days=default_gap_days
+    )
     return pd.DataFrame(
         {
             "customer_id": customers["customer_id"].to_numpy(),
             "recency_days": recency_days,
             "typical_gap_days": typical_gap,
-            "churn_risk": np.clip((overdue - 1.0) / 2.0, 0.0, 1.0),
+            "churn_risk": risk,
         },
         columns=CHURN_COLUMNS,
     )
+
+
+def churn_scores(
+    recency_days: IntArray, active_span_days: IntArray, frequency: FloatArray, *, default_gap_days: float = 30.0
+) -> tuple[FloatArray, FloatArray]:
+    """(typical_gap_days, churn_risk) of :func:`churn_risk` from its numbers as arrays; active_span_days =
+    last_purchase - first_purchase."""
+    is_repeat = frequency >= 2
+    own_gap = np.maximum(safe_divide(active_span_days.astype(np.float64), frequency - 1), 1.0)
+    fallback_gap = float(np.median(own_gap[is_repeat])) if is_repeat.any() else default_gap_days
+    typical_gap = np.where(is_repeat, own_gap, fallback_gap)
+    overdue = safe_divide(recency_days.astype(np.float64), typical_gap)
+    return typical_gap, np.clip((overdue - 1.0) / 2.0, 0.0, 1.0)
 
 
 def _month_key(value: object) -> str:
@@ -216,13 +243,6 @@ def _month_key(value: object) -> str:
     text = str(value)
     parsed = pd.Timestamp(text if len(text) > 7 else f"{text}-01")
     return f"{parsed.year:04d}-{parsed.month:02d}"
-
-
-def _month_keys(column: pd.Series) -> pd.Series:
-    """Vector form of :func:`_month_key`, converting each distinct value once."""
-    codes, distinct = pd.factorize(column)
-    keys = np.array([_month_key(value) for value in distinct], dtype=object)
-    return pd.Series(keys[codes] if len(codes) else [], index=column.index, dtype=object)
 
 
 COHORT_COLUMNS = ["month", "first_time", "repeat", "active"]
@@ -249,26 +269,49 @@ def first_time_vs_repeat(first_activity: pd.DataFrame, activity: pd.DataFrame) -
     if activity.empty:
         return pd.DataFrame(columns=COHORT_COLUMNS)
 
-    active = pd.DataFrame(
-        {"customer_id": activity["customer_id"].to_numpy(), "month": _month_keys(activity["month"]).to_numpy()}
-    ).drop_duplicates()
-    declared_first = pd.DataFrame(
+    months, first_time, active = cohort_counts(
+        first_activity["customer_id"].to_numpy(dtype=np.int64), _month_numbers(first_activity["first_month"]),
+        activity["customer_id"].to_numpy(dtype=np.int64), _month_numbers(activity["month"]),
+    )
+    return pd.DataFrame(
         {
-            "customer_id": first_activity["customer_id"].to_numpy(),
-            "first_month": _month_keys(first_activity["first_month"]).to_numpy(),
-        }
+            "month": [f"{number // 12:04d}-{number % 12 + 1:02d}" for number in months.tolist()],
+            "first_time": first_time,
+            "repeat": active - first_time,
+            "active": active,
+        },
+        columns=COHORT_COLUMNS,
     )
-    observed_first = active.rename(columns={"month": "first_month"})
-    # "YYYY-MM" strings sort chronologically, so the first row per customer after sorting is the earliest month
-    # (sort + drop_duplicates stays vectorized; a groupby min over strings falls back to Python per group).
-    first_month = (
-        pd.concat([declared_first, observed_first], ignore_index=True)
-        .sort_values(["customer_id", "first_month"], kind="stable")
-        .drop_duplicates("customer_id")
+
+
+def _month_numbers(column: pd.Series) -> IntArray:
+    """Month-like values (see :func:`_month_key`) → year * 12 + month - 1, converting each distinct value once."""
+    codes, distinct = pd.factorize(column)
+    numbers = np.array([int(key[:4]) * 12 + int(key[5:7]) - 1 for key in map(_month_key, distinct)], dtype=np.int64)
+    return numbers[codes] if len(codes) else np.zeros(0, dtype=np.int64)
+
+
+def cohort_counts(
+    first_ids: IntArray, first_months: IntArray, active_ids: IntArray, active_months: IntArray
+) -> tuple[IntArray, IntArray, IntArray]:
+    """The rule of :func:`first_time_vs_repeat` on month numbers (year * 12 + month - 1): per month present in the
+    activity, ascending, (months, first_time, active). A customer's first month is the earlier of their declared
+    one (`first_ids`, `first_months`) and their earliest activity; (customer, month) pairs count once."""
+    if not len(active_ids):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    # One integer per (customer, month) pair, sorted by customer, then month (month numbers stay below 2**20).
+    keys = np.unique(active_ids * (1 << 20) + active_months)
+    pairs = np.stack([keys >> 20, keys & ((1 << 20) - 1)], axis=1)
+    customers, starts = np.unique(pairs[:, 0], return_index=True)
+    earliest = pairs[starts, 1]  # each customer's earliest active month
+    declared = (  # each customer's earliest declared month; none declared: their earliest activity decides
+        pd.Series(first_months, dtype=np.int64).groupby(first_ids).min()
+        .reindex(customers, fill_value=np.iinfo(np.int64).max).to_numpy(dtype=np.int64)
     )
-    active = active.merge(first_month, on="customer_id", how="left")
-    active["is_first"] = (active["month"] == active["first_month"]).astype(np.int64)
-    counts = active.groupby("month", as_index=False).agg(first_time=("is_first", "sum"), active=("customer_id", "size"))
-    counts["repeat"] = counts["active"] - counts["first_time"]
-    counts = counts.sort_values("month").reset_index(drop=True)
-    return counts[COHORT_COLUMNS].astype({"first_time": np.int64, "repeat": np.int64, "active": np.int64})
+    first_month = np.minimum(earliest, declared)
+    is_first = pairs[:, 1] == first_month[np.searchsorted(customers, pairs[:, 0])]
+    months, month_of_pair = np.unique(pairs[:, 1], return_inverse=True)
+    active = np.bincount(month_of_pair, minlength=len(months)).astype(np.int64)
+    first_time = np.bincount(month_of_pair, weights=is_first, minlength=len(months)).astype(np.int64)
+    return months, first_time, active

@@ -3,17 +3,22 @@ each product's last sale. Raw rows over their (customer, time) and (product, tim
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date, datetime
-from decimal import Decimal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from analytics.filters import Filters
-from analytics.periods import Period, local_midnight
+from analytics.models import CustomerHistoryRollup
+from analytics.periods import Period, local_midnight, next_third, third_start
 from analytics.query import current_chain
+from analytics.query.marks import Watermark, fetch_versioned, live_delta, read_at_marks
 from analytics.query.raw import booking_scope, fetch_tuples, sales_scope
 
-__all__ = ["basket_items", "customer_active_months", "customer_history", "product_last_sale_dates"]
+__all__ = ["Histories", "basket_items", "customer_active_months", "customer_history", "product_last_sale_dates"]
 
 
 def product_last_sale_dates(*, product_ids: Sequence[int], before: date, filters: Filters) -> dict[int, date]:
@@ -44,6 +49,9 @@ def product_last_sale_dates(*, product_ids: Sequence[int], before: date, filters
 # (customer, local day), unique while day numbers stay below BASKET_DAYS (until the year 2243).
 BASKET_DAYS = 100_000
 EPOCH = date(1970, 1, 1)
+IntArray = npt.NDArray[np.int64]
+CUSTOMER_HISTORIES = CustomerHistoryRollup._meta.db_table
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)  # before any sale: the lower bound of "all history"
 
 
 def basket_items(*, period: Period, filters: Filters, max_rows: int = 2_000_000) -> list[tuple[int, int]]:
@@ -72,78 +80,172 @@ def basket_items(*, period: Period, filters: Filters, max_rows: int = 2_000_000)
     return fetch_tuples(sql, params)  # both bigint: psycopg returns Python ints
 
 
-def customer_history(*, until: date, filters: Filters) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Histories:
+    """Customer histories as columns, one element per customer (by external reference): local dates as day
+    numbers since 1970-01-01, money as exact integers of 1/10,000."""
+
+    customer_ids: IntArray
+    refs: list[str]
+    first_days: IntArray
+    last_days: IntArray
+    frequency: IntArray  # Σ sale transactions + bookings
+    monetary_e4: IntArray  # Σ sale amount + booking amount, × 10,000
+
+    def __len__(self) -> int:
+        return len(self.refs)
+
+
+def customer_history(*, until: date, filters: Filters) -> Histories:
     """Per customer, everything up to the end of local day `until`: purchases are sales and non-cancelled bookings.
 
-    Returns customer_id, external_ref, first_purchase, last_purchase (local dates), frequency
-    (Σ sale transactions + bookings) and monetary (Σ sale amount + booking amount, Decimal).
+    Without filters the history up to the last whole third of a month before `until`'s end (and before the rollup
+    watermark) is one row per customer (analytics.rollups.customers), the rest raw rows; with filters, all raw.
     """
     chain = current_chain()
     _, ends_at = Period(until, until).bounds(chain.tz)
     scope, bookings = sales_scope(filters), booking_scope(filters)
-    sales_where, sales_params, booking_where, booking_params = scope.where, scope.params, bookings.where, bookings.params
-    params = {**sales_params, **booking_params, "ends_at": ends_at, "tz": chain.time_zone}
-    sql = f"""
-        WITH purchases AS (
-            SELECT s.customer_id, MIN(s.sold_at) AS first_at, MAX(s.sold_at) AS last_at,
-                   SUM(s.transactions) AS frequency, SUM(s.amount) AS monetary
-            FROM fleet_sale s{scope.joins}
-            WHERE s.customer_id IS NOT NULL AND s.sold_at < %(ends_at)s {sales_where}
-            GROUP BY s.customer_id
-            UNION ALL
-            SELECT b.customer_id, MIN(b.starts_at), MAX(b.starts_at), COUNT(*), SUM(b.amount)
+    params = {**scope.params, **bookings.params, "ends_at": ends_at, "tz": chain.time_zone, "epoch": EPOCH}
+    booking_part = f"""
+            SELECT b.customer_id, MIN(b.starts_at), MAX(b.starts_at), COUNT(*), (SUM(b.amount) * 10000)::bigint
             FROM bookings_booking b
             JOIN bookings_resource r ON r.id = b.resource_id
             JOIN fleet_location l ON l.id = r.location_id
-            WHERE b.customer_id IS NOT NULL AND b.status <> 'cancelled' AND b.starts_at < %(ends_at)s {booking_where}
-            GROUP BY b.customer_id
+            WHERE b.customer_id IS NOT NULL AND b.status <> 'cancelled' AND b.starts_at < %(ends_at)s {bookings.where}
+            GROUP BY b.customer_id"""
+
+    def from_thirds(held: Watermark, params: dict[str, Any]) -> str:
+        branches = live_delta("s.sold_at", "s.ingested_at", lo=EARLIEST, hi=ends_at, mark=held, params=params)
+        raw = "".join(f"""
+            UNION ALL
+            SELECT s.customer_id, MIN(s.sold_at), MAX(s.sold_at), SUM(s.transactions), (SUM(s.amount) * 10000)::bigint
+            FROM fleet_sale s WHERE s.customer_id IS NOT NULL AND {branch}
+            GROUP BY s.customer_id""" for branch in branches)
+        return _history_sql(f"""
+            SELECT m.customer_id, m.first_at, m.last_at, m.transactions, m.amount_e4
+            FROM {CUSTOMER_HISTORIES} m WHERE m.starts_on = %(last_third)s{raw}
+            UNION ALL{booking_part}""")
+
+    rows = _from_thirds(filters=filters, until=until, params=params, build=from_thirds)
+    if rows is None:
+        rows = fetch_tuples(_history_sql(f"""
+            SELECT s.customer_id, MIN(s.sold_at), MAX(s.sold_at), SUM(s.transactions), (SUM(s.amount) * 10000)::bigint
+            FROM fleet_sale s{scope.joins}
+            WHERE s.customer_id IS NOT NULL AND s.sold_at < %(ends_at)s {scope.where}
+            GROUP BY s.customer_id
+            UNION ALL{booking_part}"""), params)
+    rows.sort(key=lambda row: row[1])  # by external reference
+    if not rows:
+        empty = np.zeros(0, dtype=np.int64)
+        return Histories(empty, [], empty, empty, empty, empty)
+    numbers = np.array([row[2:] for row in rows], dtype=np.int64).reshape(len(rows), 4)
+    return Histories(
+        customer_ids=np.array([row[0] for row in rows], dtype=np.int64), refs=[row[1] for row in rows],
+        first_days=numbers[:, 0].copy(), last_days=numbers[:, 1].copy(), frequency=numbers[:, 2].copy(),
+        monetary_e4=numbers[:, 3].copy(),
+    )
+
+
+def _history_sql(purchases: str) -> str:
+    """Per customer, from `purchases` (rows of customer id, first and last instant, purchases, amount × 10,000):
+    summed by customer id first, so only the customers' totals meet the customer table and the time zone."""
+    return f"""
+        WITH purchases (customer_id, first_at, last_at, frequency, amount_e4) AS ({purchases}
+        ),
+        totals AS (
+            SELECT customer_id, MIN(first_at) AS first_at, MAX(last_at) AS last_at, SUM(frequency) AS frequency,
+                   SUM(amount_e4) AS amount_e4
+            FROM purchases GROUP BY customer_id
         )
-        SELECT c.id, c.external_ref, (MIN(x.first_at) AT TIME ZONE %(tz)s)::date,
-               (MAX(x.last_at) AT TIME ZONE %(tz)s)::date, SUM(x.frequency)::bigint, SUM(x.monetary)
-        FROM purchases x JOIN fleet_customer c ON c.id = x.customer_id
-        GROUP BY c.id, c.external_ref
-        ORDER BY c.external_ref
+        SELECT c.id, c.external_ref, (x.first_at AT TIME ZONE %(tz)s)::date - %(epoch)s::date,
+               (x.last_at AT TIME ZONE %(tz)s)::date - %(epoch)s::date, x.frequency::bigint, x.amount_e4::bigint
+        FROM totals x JOIN fleet_customer c ON c.id = x.customer_id
     """
-    return [
-        {
-            "customer_id": int(customer_id),
-            "external_ref": ref,
-            "first_purchase": first,
-            "last_purchase": last,
-            "frequency": int(frequency),
-            "monetary": Decimal(monetary),
-        }
-        for customer_id, ref, first, last, frequency, monetary in fetch_tuples(sql, params)
-    ]
+
+
+def _from_thirds(
+    *, filters: Filters, until: date, params: dict[str, Any], build: Callable[[Watermark, dict[str, Any]], str]
+) -> list[tuple[Any, ...]] | None:
+    """Rows of the statement `build(held, params)` that reads the customer histories of the thirds of a month that
+    end by %(held_until)s (the last one starts on %(last_third)s) and the raw sales they do not hold (`held`: marks
+    for analytics.query.marks.live_delta, covered_until the instant %(held_until)s starts), checked against the
+    rollup version. %(held_until)s is the start of the third that holds the end of `until`, or of the watermark's
+    if earlier. None with filters (the histories have no devices or products) or before the first rollup job: the
+    caller reads raw rows."""
+    if filters.active():
+        return None
+    tz = current_chain().tz
+
+    def read(mark: Watermark | None) -> list[tuple[Any, ...]] | None:
+        if mark is None:
+            return None
+        held_until = third_start(min(until + timedelta(days=1), mark.covered_until.astimezone(tz).date()))
+        local_params = {**params, "held_until": held_until, "last_third": third_start(held_until - timedelta(days=1)),
+                        "tz": str(tz)}
+        held = Watermark(local_midnight(held_until, tz), mark.ingested_until)
+        return fetch_versioned(build(held, local_params), local_params, mark)
+
+    return read_at_marks(read)
 
 
 def customer_active_months(*, period: Period, filters: Filters) -> list[tuple[int, date]]:
     """(customer id, first day of the local month) for every month of `period` in which the customer bought or booked.
 
-    Purchases are sales with a customer and non-cancelled bookings; both are read through their
-    (customer, time) indexes, so anonymous sales cost nothing.
+    Purchases are sales with a customer and non-cancelled bookings. Without filters, a month's part of the period
+    up to the end of the last third of a month the customer histories hold answers from their rows (one per
+    customer); the rest, and with filters all, from raw rows, read through their (sold_at) and (customer, time)
+    indexes, so anonymous sales cost nothing.
     """
     chain = current_chain()
     starts_at, ends_at = period.bounds(chain.tz)
     scope, bookings = sales_scope(filters), booking_scope(filters)
-    sales_where, sales_params, booking_where, booking_params = scope.where, scope.params, bookings.where, bookings.params
     months = _months(period)
     # The local month of a purchase by its place among the months' first instants (no time zone arithmetic per row).
     month_starts: list[datetime] = [local_midnight(month, chain.tz) for month in months]
-    params = {**sales_params, **booking_params, "starts_at": starts_at, "ends_at": ends_at, "month_starts": month_starts}
-    sql = f"""
-        SELECT s.customer_id, width_bucket(s.sold_at, %(month_starts)s::timestamptz[])
-        FROM fleet_sale s{scope.joins}
-        WHERE s.customer_id IS NOT NULL AND s.sold_at >= %(starts_at)s AND s.sold_at < %(ends_at)s {sales_where}
-        UNION
-        SELECT b.customer_id, width_bucket(b.starts_at, %(month_starts)s::timestamptz[])
+    params = {**scope.params, **bookings.params, "starts_at": starts_at, "ends_at": ends_at, "month_starts": month_starts,
+              "months": months}
+    booking_part = f"""
+        SELECT b.customer_id, (%(months)s::date[])[width_bucket(b.starts_at, %(month_starts)s::timestamptz[])]
         FROM bookings_booking b
         JOIN bookings_resource r ON r.id = b.resource_id
         JOIN fleet_location l ON l.id = r.location_id
         WHERE b.customer_id IS NOT NULL AND b.status <> 'cancelled'
-          AND b.starts_at >= %(starts_at)s AND b.starts_at < %(ends_at)s {booking_where}
-    """
-    return [(int(customer_id), months[bucket - 1]) for customer_id, bucket in fetch_tuples(sql, params)]
+          AND b.starts_at >= %(starts_at)s AND b.starts_at < %(ends_at)s {bookings.where}"""
+
+    def from_thirds(held: Watermark, params: dict[str, Any]) -> str:
+        branches = live_delta("s.sold_at", "s.ingested_at", lo=starts_at, hi=ends_at, mark=held, params=params)
+        raw = "".join(f"""
+        UNION
+        SELECT s.customer_id, (%(months)s::date[])[width_bucket(s.sold_at, %(month_starts)s::timestamptz[])]
+        FROM fleet_sale s WHERE s.customer_id IS NOT NULL AND {branch}""" for branch in branches)
+        # Per month, its last third the histories hold (ending by %(held_until)s): a customer bought in the month's
+        # part of the period up to that third's end when their last sale as of the third is in it.
+        probes: list[tuple[date, date, datetime]] = []
+        for month in months:
+            held_thirds = [
+                third for third in (month, month.replace(day=11), month.replace(day=21))
+                if starts_at < local_midnight(next_third(third), chain.tz) and next_third(third) <= params["held_until"]
+            ]
+            if held_thirds:
+                probes.append((held_thirds[-1], month, max(starts_at, local_midnight(month, chain.tz))))
+        params.update(probe_thirds=[p[0] for p in probes], probe_months=[p[1] for p in probes],
+                      probe_since=[p[2] for p in probes])
+        return f"""
+        SELECT m.customer_id, p.month
+        FROM unnest(%(probe_thirds)s::date[], %(probe_months)s::date[], %(probe_since)s::timestamptz[])
+             AS p(third, month, since)
+        JOIN {CUSTOMER_HISTORIES} m ON m.starts_on = p.third
+        WHERE m.last_at >= p.since{raw}
+        UNION{booking_part}"""
+
+    rows = _from_thirds(filters=filters, until=period.end, params=params, build=from_thirds)
+    if rows is None:
+        rows = fetch_tuples(f"""
+        SELECT s.customer_id, (%(months)s::date[])[width_bucket(s.sold_at, %(month_starts)s::timestamptz[])]
+        FROM fleet_sale s{scope.joins}
+        WHERE s.customer_id IS NOT NULL AND s.sold_at >= %(starts_at)s AND s.sold_at < %(ends_at)s {scope.where}
+        UNION{booking_part}""", params)
+    return [(int(customer_id), month) for customer_id, month in rows]
 
 
 def _months(period: Period) -> list[date]:

@@ -32,7 +32,7 @@ from analytics.filters import (
     AliasSet,
     Filters,
 )
-from analytics.periods import Period, local_midnight
+from analytics.periods import Period, local_midnight, next_month
 from analytics.query.cache import BUCKETS
 from analytics.query.marks import (
     Watermark,
@@ -65,20 +65,16 @@ _PRODUCT_DIMS = {"product", "category"}
 _SLOT_DIMS = _DEVICE_DIMS | _PRODUCT_DIMS | {"slot"}
 
 
-def _next_month(day: date) -> date:
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
 def decompose(start: date, end: date, grains: Sequence[str]) -> dict[str, list[date]]:
     """Cut [start, end] into bucket starts: whole months, whole ISO weeks at the edges, then days."""
     out: dict[str, list[date]] = {"month": [], "week": [], "day": []}
     segments = [(start, end)]
     if "month" in grains:
-        first_month = start if start.day == 1 else _next_month(start)
+        first_month = start if start.day == 1 else next_month(start)
         month, rest = first_month, []
-        while _next_month(month) - timedelta(days=1) <= end:
+        while next_month(month) - timedelta(days=1) <= end:
             out["month"].append(month)
-            month = _next_month(month)
+            month = next_month(month)
         if out["month"]:
             if start < first_month:
                 rest.append((start, first_month - timedelta(days=1)))

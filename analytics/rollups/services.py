@@ -33,9 +33,9 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from analytics.models import DirtyRange, RollupRun, RollupWatermark
-from analytics.periods import local_midnight
+from analytics.periods import local_midnight, next_month
 from analytics.query.changes import compact_changes
-from analytics.rollups import parallel, sql
+from analytics.rollups import customers, parallel, sql
 from chains.tenancy import current_schema
 
 logger = logging.getLogger(__name__)
@@ -159,10 +159,6 @@ def _refresh_days(
     return changed
 
 
-def _next_month(day: date) -> date:
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
 def _refresh_coarse(*, days: Iterable[date], tz: ZoneInfo, fresh: bool = False) -> int:
     """Re-derive the week and month buckets that contain any of `days` from the day buckets."""
     days = list(days)
@@ -170,7 +166,7 @@ def _refresh_coarse(*, days: Iterable[date], tz: ZoneInfo, fresh: bool = False) 
     with connection.cursor() as cursor:
         for grain, starts, after in (
             ("week", {d - timedelta(days=d.weekday()) for d in days}, lambda b: b + timedelta(days=7)),
-            ("month", {d.replace(day=1) for d in days}, _next_month),
+            ("month", {d.replace(day=1) for d in days}, next_month),
         ):
             # Adjacent buckets are re-derived by one statement.
             ranges: list[tuple[date, date]] = []
@@ -210,6 +206,9 @@ def _refresh(
                 cursor.execute(sql.snapshot_days_sql(family, index, len(runs)), ranges)
     for first, last in runs:
         changed += _refresh_days(first=first, last=last, tz=tz, covered_until=covered_until, ingested_until=ingested_until)
+    changed += customers.refresh(
+        days=[first for first, _ in runs], tz=tz, covered_until=covered_until, ingested_until=ingested_until
+    )
     if not incremental:
         return changed + _refresh_coarse(days=(d for first, last in runs for d in _days_between(first, last)), tz=tz)
     first_day, last_day = runs[0][0], runs[-1][1]
@@ -340,7 +339,7 @@ def rollup_close_day(*, day: date) -> RollupReport:
 def rollup_close_month(*, month: date) -> RollupReport:
     """On the 1st: recompute the whole previous month from raw rows, as a reconciliation."""
     first = month.replace(day=1)
-    last = _next_month(first) - timedelta(days=1)
+    last = next_month(first) - timedelta(days=1)
     report = rollup_rebuild(start=first, end=last)
     report.kind = "monthly_close"
     with transaction.atomic():
@@ -394,6 +393,9 @@ def rollup_rebuild(
                 bound = covered_until
             report.changed_rows += _refresh_days(
                 first=chunk_start, last=chunk_end, tz=tz, covered_until=bound, ingested_until=ingested_until
+            )
+            report.changed_rows += customers.refresh(
+                days=(chunk_start, chunk_end), tz=tz, covered_until=bound, ingested_until=ingested_until
             )
             if pause:
                 time.sleep(pause)
@@ -481,6 +483,10 @@ def _rebuild_parallel(workers: int) -> RollupReport:
             )
             with connection.cursor() as cursor:
                 parallel.swap_in(cursor, [family.table for family in sql.FAMILIES], indexes)
+            report.changed_rows += customers.rebuild(
+                first_day=first_day, tz=tz, covered_until=now, ingested_until=now
+            )
+            stage("customer_months")
             _rebuild_finish(report, now=now, first_day=first_day, last_day=last_day)
     except BaseException:
         parallel.discard_shadows(schema)
@@ -528,6 +534,9 @@ def _rebuild_in_place() -> RollupReport:
             for family in sql.FAMILIES:
                 cursor.execute(sql.coarse_fresh_sql(family), {"tz": str(tz)})
                 report.changed_rows += int(cursor.fetchone()[0])
+        report.changed_rows += customers.rebuild(
+            first_day=first_day, tz=tz, covered_until=now, ingested_until=now
+        )
         report.stages["weeks_months"] = time.perf_counter() - started - sum(report.stages.values())
         with connection.cursor() as cursor:
             for _, definition in bucket_indexes:
@@ -536,7 +545,7 @@ def _rebuild_in_place() -> RollupReport:
         _rebuild_finish(report, now=now, first_day=first_day, last_day=last_day)
     report.stages["commit"] = time.perf_counter() - started - sum(report.stages.values())
     with connection.cursor() as cursor:
-        for table in tables:
+        for table in (*tables, customers.TABLE):
             # VACUUM sets the visibility map, so the covering indexes answer reads without the heap.
             cursor.execute(f"{'ANALYZE' if connection.in_atomic_block else 'VACUUM (ANALYZE)'} {table}")
     report.seconds = time.perf_counter() - started

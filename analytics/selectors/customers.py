@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import statistics
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-import pandas as pd
+import numpy as np
+import numpy.typing as npt
 
 from analytics.filters import Filters
 from analytics.metrics.customers import (
@@ -15,13 +16,13 @@ from analytics.metrics.customers import (
     SEGMENT_HIBERNATING,
     SEGMENT_LOYAL,
     SEGMENT_NEW,
-    churn_risk,
-    customer_lifetime_value,
-    first_time_vs_repeat,
-    rfm_segments,
+    churn_scores,
+    cohort_counts,
+    purchase_rate,
+    rfm_scores,
 )
 from analytics.periods import Period
-from analytics.query.histories import customer_active_months, customer_history
+from analytics.query.histories import EPOCH, Histories, customer_active_months, customer_history
 from analytics.selectors._common import ZERO, Truncated, money_ratio
 
 SEGMENTS = (SEGMENT_CHAMPIONS, SEGMENT_LOYAL, SEGMENT_NEW, SEGMENT_AT_RISK, SEGMENT_HIBERNATING)
@@ -32,104 +33,106 @@ def customer_analytics(*, period: Period, filters: Filters, limit: int | None = 
     """Cohorts over the months of `period`; RFM, lifetime value and churn as of `end` over each customer's history.
 
     A purchase is a sale (counted by its transactions) or a non-cancelled booking. A customer is
-    first-time in the month of their first ever purchase and repeat in later months.
+    first-time in the month of their first ever purchase and repeat in later months. The metrics run on
+    the histories' columns (numpy); only the rows shown become dicts (20,000 customers at a large chain).
     """
     history = customer_history(until=period.end, filters=filters)
-    frame = pd.DataFrame(
-        history, columns=["customer_id", "external_ref", "first_purchase", "last_purchase", "frequency", "monetary"]
+    as_of = (period.end - EPOCH).days
+    recency = as_of - history.last_days
+    since_first = as_of - history.first_days
+    frequency = history.frequency.astype(np.float64)
+    r_score, f_score, m_score, segment = rfm_scores(
+        recency, since_first, frequency, history.monetary_e4.astype(np.float64)
     )
+    rate = purchase_rate(frequency, since_first + 1)
+    typical_gap, risk = churn_scores(recency, since_first - recency, frequency)
 
     activity = customer_active_months(period=period, filters=filters)
-    cohorts = first_time_vs_repeat(
-        pd.DataFrame({"customer_id": frame["customer_id"], "first_month": frame["first_purchase"]}),
-        pd.DataFrame(activity, columns=["customer_id", "month"]),
+    months, first_time, active = cohort_counts(
+        history.customer_ids, _month_numbers(history.first_days),
+        np.array([customer for customer, _ in activity], dtype=np.int64),
+        np.array([month.year * 12 + month.month - 1 for _, month in activity], dtype=np.int64),
     )
 
-    refs: list[str] = frame["external_ref"].tolist()
-    monetary: list[Decimal] = []
-    churn_values: list[float] = []
-    rfm = value = churn = None
-    if len(frame):
-        rfm = rfm_segments(frame, as_of=period.end)
-        value = customer_lifetime_value(frame, as_of=period.end)
-        churn = churn_risk(frame, as_of=period.end)
-        monetary = rfm["monetary"].tolist()
-        churn_values = [float(x) for x in churn["churn_risk"].tolist()]
-    # By monetary desc, then customer; only the rows shown become dicts (20,000 customers at a large chain).
-    order = sorted(range(len(refs)), key=lambda i: (-monetary[i], refs[i]))
+    customers = len(history)
+    # By monetary desc, then customer (numpy compares strings by code point, as Python does).
+    order = np.lexsort((np.argsort(np.argsort(np.array(history.refs, dtype=str))), -history.monetary_e4)) \
+        if customers else np.zeros(0, dtype=np.int64)
     shown = order if limit is None else order[:limit]
-    rows: list[dict[str, Any]] = []
-    if rfm is not None and value is not None and churn is not None and shown:
-        rows = _rfm_rows(frame, rfm, value, churn, shown)
-
-    lifetime: list[Decimal] = value["lifetime_value"].tolist() if value is not None else []
-    segment_of: list[str] = rfm["segment"].tolist() if rfm is not None else []
-    total_value = sum((lifetime[i] for i in order), ZERO)
-    members = dict.fromkeys(SEGMENTS, 0)
-    spent = dict.fromkeys(SEGMENTS, ZERO)
-    for i in order:
-        members[segment_of[i]] += 1
-        spent[segment_of[i]] += monetary[i]
-    segments = [{"segment": segment, "customers": members[segment], "monetary": spent[segment]} for segment in SEGMENTS]
-    values: list[Decimal] = sorted(lifetime)
-    customers = len(order)
+    rows = [
+        _rfm_row(history, i, recency=recency, segment=segment, scores=(r_score, f_score, m_score), rate=rate,
+                 typical_gap=typical_gap, risk=risk)
+        for i in shown.tolist()
+    ]
+    code_of = {name: code for code, name in enumerate(SEGMENTS)}
+    codes = np.fromiter((code_of[name] for name in segment.tolist()), dtype=np.int64, count=customers)
+    members = np.bincount(codes, minlength=len(SEGMENTS)).tolist()
+    spent = [int(history.monetary_e4[codes == code].sum()) for code in range(len(SEGMENTS))]
+    values = np.sort(history.monetary_e4)
+    total_value = _money(int(history.monetary_e4.sum()))
+    median = ZERO
+    if customers:
+        middle = customers // 2
+        median = _money(int(values[middle])) if customers % 2 else _money(int(values[middle - 1]) + int(values[middle])) / 2
     return {
         "start": period.start,
         "end": period.end,
         "cohorts": [
-            {"month": c.month, "first_time": int(c.first_time), "repeat": int(c.repeat), "active": int(c.active)}
-            for c in cohorts.itertuples(index=False)
+            {"month": f"{number // 12:04d}-{number % 12 + 1:02d}", "first_time": new, "repeat": count - new, "active": count}
+            for number, new, count in zip(months.tolist(), first_time.tolist(), active.tolist(), strict=True)
         ],
-        "segments": segments,
+        "segments": [
+            {"segment": name, "customers": members[code], "monetary": _money(spent[code])}
+            for code, name in enumerate(SEGMENTS)
+        ],
         "lifetime_value": {
             "customers": customers,
             "total": total_value,
             "average": money_ratio(total_value, customers),
-            "median": statistics.median(values) if values else ZERO,
+            "median": median,
         },
         "churn": {
-            "high_risk_customers": sum(1 for risk in churn_values if risk >= HIGH_CHURN_RISK),
+            "high_risk_customers": int((risk >= HIGH_CHURN_RISK).sum()),
             # Summed in the order of the list (by monetary), as the rows were.
-            "average_risk": sum(churn_values[i] for i in order) / customers if customers else 0.0,
+            "average_risk": sum(risk[order].tolist()) / customers if customers else 0.0,
         },
         "rfm": Truncated(rows, customers),
     }
 
 
-def _rfm_rows(
-    frame: pd.DataFrame, rfm: pd.DataFrame, value: pd.DataFrame, churn: pd.DataFrame, shown: list[int]
-) -> list[dict[str, Any]]:
-    """The RFM list's rows for the customers at positions `shown` of the frames (all in input order)."""
-    columns = {
-        "customer_id": rfm["customer_id"].tolist(), "customer": frame["external_ref"].tolist(),
-        "first_purchase": frame["first_purchase"].tolist(), "last_purchase": frame["last_purchase"].tolist(),
-        "recency_days": rfm["recency_days"].tolist(), "frequency": rfm["frequency"].tolist(),
-        "monetary": rfm["monetary"].tolist(), "r_score": rfm["r_score"].tolist(), "f_score": rfm["f_score"].tolist(),
-        "m_score": rfm["m_score"].tolist(), "segment": rfm["segment"].tolist(),
-        "lifetime_value": value["lifetime_value"].tolist(), "purchases_per_30_days": value["purchases_per_30_days"].tolist(),
-        "typical_gap_days": churn["typical_gap_days"].tolist(), "churn_risk": churn["churn_risk"].tolist(),
+def _money(e4: int) -> Decimal:
+    return Decimal(e4).scaleb(-4)
+
+
+def _month_numbers(days: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Day numbers since 1970-01-01 → year * 12 + month - 1 of their month."""
+    months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)  # months since 1970-01
+    return months + 1970 * 12
+
+
+def _rfm_row(
+    history: Histories, i: int, *, recency: npt.NDArray[np.int64], segment: npt.NDArray[np.object_],
+    scores: tuple[npt.NDArray[np.int64], ...], rate: npt.NDArray[np.float64], typical_gap: npt.NDArray[np.float64],
+    risk: npt.NDArray[np.float64],
+) -> dict[str, Any]:
+    """The RFM list's row of the customer at position `i` of the histories."""
+    frequency = int(history.frequency[i])
+    monetary = _money(int(history.monetary_e4[i]))
+    return {
+        "customer_id": int(history.customer_ids[i]),
+        "customer": history.refs[i],
+        "first_purchase": EPOCH + timedelta(days=int(history.first_days[i])),
+        "last_purchase": EPOCH + timedelta(days=int(history.last_days[i])),
+        "recency_days": int(recency[i]),
+        "frequency": frequency,
+        "monetary": monetary,
+        "r_score": int(scores[0][i]),
+        "f_score": int(scores[1][i]),
+        "m_score": int(scores[2][i]),
+        "segment": segment[i],
+        "lifetime_value": monetary,
+        "average_order_value": money_ratio(monetary, frequency),
+        "purchases_per_30_days": float(rate[i]),
+        "typical_gap_days": float(typical_gap[i]),
+        "churn_risk": float(risk[i]),
     }
-    rows = []
-    for i in shown:
-        frequency = int(columns["frequency"][i])
-        rows.append(
-            {
-                "customer_id": int(columns["customer_id"][i]),
-                "customer": columns["customer"][i],
-                "first_purchase": columns["first_purchase"][i],
-                "last_purchase": columns["last_purchase"][i],
-                "recency_days": int(columns["recency_days"][i]),
-                "frequency": frequency,
-                "monetary": columns["monetary"][i],
-                "r_score": int(columns["r_score"][i]),
-                "f_score": int(columns["f_score"][i]),
-                "m_score": int(columns["m_score"][i]),
-                "segment": columns["segment"][i],
-                "lifetime_value": columns["lifetime_value"][i],
-                "average_order_value": money_ratio(columns["lifetime_value"][i], frequency),
-                "purchases_per_30_days": float(columns["purchases_per_30_days"][i]),
-                "typical_gap_days": float(columns["typical_gap_days"][i]),
-                "churn_risk": float(columns["churn_risk"][i]),
-            }
-        )
-    return rows

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 from django.utils import timezone
 
-from fleet.models import Category, Device, DeviceType, Location, Product, Sale
+from fleet.models import Category, Customer, Device, DeviceType, Location, Product, Sale
 
 _ids = itertools.count(1)
 
@@ -24,6 +24,7 @@ class Catalog:
     locations: list[Location]
     devices: list[Device]
     products: list[Product]
+    customers: list[Customer]
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,10 @@ class SaleRow:
     amount: Decimal
     transactions: int = 1
     ingested_at: datetime | None = None
+    customer: int | None = None  # index into Catalog.customers; None: anonymous
 
 
-def make_catalog(*, devices: int = 3, products: int = 3) -> Catalog:
+def make_catalog(*, devices: int = 3, products: int = 3, customers: int = 3) -> Catalog:
     tag = next(_ids)
     locations = [
         Location.objects.create(code=f"L{tag}-{i}", name=f"Loc {i}", region=f"R{i % 2}", city=f"C{i}") for i in range(2)
@@ -55,6 +57,7 @@ def make_catalog(*, devices: int = 3, products: int = 3) -> Catalog:
             Product.objects.create(sku=f"S{tag}-{i}", name=f"P{i}", price=Decimal("2.00"), category=category if i % 2 else other)
             for i in range(products)
         ],
+        customers=[Customer.objects.create(external_ref=f"C{tag}-{i}") for i in range(customers)],
     )
 
 
@@ -70,6 +73,7 @@ def add_sales(catalog: Catalog, rows: Iterable[SaleRow]) -> list[Sale]:
             transactions=row.transactions,
             source=Sale.Source.TELEMETRY,
             ingested_at=row.ingested_at or timezone.now(),
+            customer=None if row.customer is None else catalog.customers[row.customer],
         )
         for row in rows
     ]
@@ -82,6 +86,7 @@ def clear_chain() -> None:
         for table in (
             "fleet_sale", "analytics_saleschainrollup", "analytics_salesdevicerollup", "analytics_salesproductrollup",
             "analytics_salesslotrollup", "analytics_bookingrollup", "analytics_rollupwatermark", "analytics_dirtyrange", "analytics_rolluprun",
+            "analytics_customerhistoryrollup",
         ):
             cursor.execute(f"DELETE FROM {table}")  # not TRUNCATE: deferred FK checks are pending
 
@@ -101,11 +106,24 @@ def expected(
     return {k: (v[0], v[1], v[2]) for k, v in sums.items()}
 
 
+def expected_histories(rows: Iterable[SaleRow], tz: ZoneInfo, until: date) -> dict[int, tuple[date, date, int, Decimal]]:
+    """Per customer index: local dates of the first and last sale, Σ transactions and Σ amount, up to `until`."""
+    out: dict[int, tuple[date, date, int, Decimal]] = {}
+    for row in rows:
+        day = row.sold_at.astimezone(tz).date()
+        if row.customer is None or day > until:
+            continue
+        first, last, transactions, amount = out.get(row.customer, (day, day, 0, Decimal(0)))
+        out[row.customer] = (min(first, day), max(last, day), transactions + row.transactions, amount + row.amount)
+    return out
+
+
 def rollup_snapshot() -> list[tuple]:
     """Every bucket of every rollup table with its row version (xmin), to prove a re-run rewrote nothing."""
     out: list[tuple] = []
     with connection.cursor() as cursor:
-        for table in ("saleschainrollup", "salesdevicerollup", "salesproductrollup", "salesslotrollup", "bookingrollup"):
+        for table in ("saleschainrollup", "salesdevicerollup", "salesproductrollup", "salesslotrollup", "bookingrollup",
+                      "customerhistoryrollup"):
             cursor.execute(f"SELECT xmin::text, ctid::text, * FROM analytics_{table} ORDER BY id")
             out.extend((table, *row) for row in cursor.fetchall())
     return out

@@ -31,7 +31,8 @@ from tests.analytics.rollup_support import (
     make_catalog,
 )
 
-TABLES = ("saleschainrollup", "salesdevicerollup", "salesproductrollup", "salesslotrollup", "bookingrollup")
+TABLES = ("saleschainrollup", "salesdevicerollup", "salesproductrollup", "salesslotrollup", "bookingrollup",
+          "customerhistoryrollup")
 
 
 @pytest.fixture
@@ -85,7 +86,8 @@ def _seed_dst_sales(tz: ZoneInfo) -> tuple[list[SaleRow], Catalog]:
         start = local(tz, day) - timedelta(hours=3)  # from before the local midnight through the next day
         rows.extend(
             SaleRow(sold_at=start + timedelta(minutes=41 * i), device=i % 5, product=(i // 2) % 4, quantity=1 + i % 2,
-                    amount=Decimal(i % 7) + Decimal("0.0125"), transactions=1 + i % 3, ingested_at=long_ago)
+                    amount=Decimal(i % 7) + Decimal("0.0125"), transactions=1 + i % 3, ingested_at=long_ago,
+                    customer=i % 4 if i % 4 < 3 else None)
             for i in range(45)
         )
     add_sales(catalog, rows)
@@ -120,6 +122,21 @@ def test_parallel_rebuild_equals_the_raw_rows_and_the_in_place_rebuild(committed
             rows, tz, first, last, lambda r, at: r.sold_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
         )
         assert_coarse_match_days()
+        # Customer histories: as of the end of November's last third, every customer's whole history.
+        customers = {i: customer.pk for i, customer in enumerate(catalog.customers)}
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT customer_id, first_at, last_at, transactions, amount_e4 FROM analytics_customerhistoryrollup"
+                           " WHERE starts_on = '2026-11-21'")
+            histories = {customer: (first, last, trans, amount) for customer, first, last, trans, amount in cursor.fetchall()}
+        bought = [r for r in rows if r.customer is not None]
+        assert histories == {
+            customers[c]: (
+                min(r.sold_at for r in bought if r.customer == c), max(r.sold_at for r in bought if r.customer == c),
+                sum(r.transactions for r in bought if r.customer == c),
+                int(sum(r.amount for r in bought if r.customer == c) * 10_000),
+            )
+            for c in {r.customer for r in bought}
+        }
         watermark = RollupWatermark.objects.get(pk=1)
         assert watermark.rebuilt_at is not None and watermark.covered_until == report.covered_until
 

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from analytics.filters import Filters
 from analytics.periods import Period
 from analytics.query import sales_by, sales_count_distinct, sales_top
+from analytics.query.histories import customer_active_months, customer_history
 from analytics.rollups.services import rollup_hourly
 from tests.analytics.rollup_support import (
     SaleRow,
@@ -23,11 +24,13 @@ from tests.analytics.rollup_support import (
     assert_coarse_match_days,
     clear_chain,
     expected,
+    expected_histories,
     make_catalog,
     rollup_snapshot,
 )
 
 # The DST changes of 2026: Europe/Stockholm 29 Mar and 25 Oct, America/New_York 8 Mar and 1 Nov.
+EPOCH = date(1970, 1, 1)
 DST_DAYS = [date(2026, 3, 29), date(2026, 10, 25), date(2026, 3, 8), date(2026, 11, 1)]
 OFFSETS = [dt_timezone(timedelta(hours=h, minutes=m)) for h, m in ((0, 0), (5, 30), (-8, 0), (13, 0), (-3, -30))]
 
@@ -44,6 +47,7 @@ def sale_rows(draw: st.DrawFn, now: datetime) -> tuple[list[SaleRow], list[SaleR
             quantity=draw(st.integers(1, 4)),
             amount=Decimal(draw(st.integers(0, 99_999))) / 100,
             transactions=draw(st.integers(1, 3)),
+            customer=draw(st.one_of(st.none(), st.integers(0, 2))),
         )
 
     early = []
@@ -98,6 +102,30 @@ def _check(rows: list[SaleRow], tz, ranges: list[tuple[date, date]], catalog) ->
                 assert got_top == want_top, (period, dim)
             assert ranking.groups == len(expected(rows, tz, start, end, lambda r, loc, k=keys[0]: k(r))), (period, by)
         assert sales_count_distinct(period=period) == len(expected(rows, tz, start, end, lambda r, loc: r.device))
+        # Customer histories up to the range's end: whole months from the customer months, the rest raw; a
+        # filter that selects every device takes the raw rows alone.
+        want_history = {
+            catalog.customers[i].id: (first, last, transactions, amount)
+            for i, (first, last, transactions, amount) in expected_histories(rows, tz, end).items()
+        }
+        for scope in (Filters(), Filters(devices=tuple(device_ids))):
+            history = customer_history(until=end, filters=scope)
+            got_history = {
+                customer: (EPOCH + timedelta(days=first), EPOCH + timedelta(days=last), frequency, Decimal(money) / 10_000)
+                for customer, first, last, frequency, money in zip(
+                    history.customer_ids.tolist(), history.first_days.tolist(), history.last_days.tolist(),
+                    history.frequency.tolist(), history.monetary_e4.tolist(), strict=True,
+                )
+            }
+            assert got_history == want_history, (end, scope)
+            # Active months of the range: a whole month from its customer month (its last sale in the range).
+            want_months = {
+                (catalog.customers[r.customer].id, local.date().replace(day=1))
+                for r in rows
+                if r.customer is not None and start <= (local := r.sold_at.astimezone(tz)).date() <= end
+            }
+            got_months = customer_active_months(period=period, filters=scope)
+            assert len(got_months) == len(set(got_months)) and set(got_months) == want_months, (period, scope)
         # A filter keeps the rollup path (device family) and must still match.
         only = Filters(devices=(device_ids[0],))
         filtered = sales_by(period=period, filters=only)
