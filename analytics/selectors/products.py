@@ -208,18 +208,17 @@ def _top_movers(*, period: Period, filters: Filters, limit: int | None, stocking
 
 def _affinity(*, period: Period, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
     """Pairs bought together by one customer on one local day, strongest lift first."""
-    items = basket_items(period=period, filters=filters)
-    if not items:
+    baskets, products = basket_items(period=period, filters=filters)
+    if not len(baskets):
         return []
-    pairs = np.array(items, dtype=np.int64)  # far faster than a DataFrame built from tuples
-    skus = dict(Product.objects.filter(id__in=np.unique(pairs[:, 1]).tolist()).values_list("id", "sku"))
+    skus = dict(Product.objects.filter(id__in=np.unique(products).tolist()).values_list("id", "sku"))
     # Each product as the rank of its SKU (in Python's order, which the rules' ties follow): integers factorize
     # and sort many times faster than 200,000 SKU strings, and the ranks map back to SKUs for the pairs shown.
     by_sku = sorted(skus, key=skus.__getitem__)
     ids = np.array(sorted(skus), dtype=np.int64)
     rank_of_id = np.empty(len(ids), dtype=np.int64)
     rank_of_id[np.searchsorted(ids, np.array(by_sku, dtype=np.int64))] = np.arange(len(by_sku))
-    frame = pd.DataFrame({"basket_id": pairs[:, 0], "sku": rank_of_id[np.searchsorted(ids, pairs[:, 1])]})
+    frame = pd.DataFrame({"basket_id": baskets, "sku": rank_of_id[np.searchsorted(ids, products)]})
     rules = product_affinity(frame, min_pair_count=2)
     rules = rules.head(limit or DEFAULT_AFFINITY_PAIRS)
     sku_of_rank = [skus[product_id] for product_id in by_sku]

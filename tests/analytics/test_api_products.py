@@ -142,6 +142,7 @@ def test_basket_items_match_customer_days_of_raw_sales(in_chain_a: ChainFixture,
         for sale in Sale.objects.filter(customer__isnull=False)
         if date(2026, 4, 1) <= sale.sold_at.astimezone(tz).date() <= date(2026, 4, 30)
     }
-    items = basket_items(period=Period(date(2026, 4, 1), date(2026, 4, 30)), filters=Filters())
+    baskets, products = basket_items(period=Period(date(2026, 4, 1), date(2026, 4, 30)), filters=Filters())
+    items = list(zip(baskets.tolist(), products.tolist(), strict=True))
     assert set(items) == expected
     assert len({basket for basket, _ in items}) == 6  # the five customer days of the fixture and C5's
