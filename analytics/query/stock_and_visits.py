@@ -73,39 +73,58 @@ def slot_stock_since_fill(*, filters: Filters, now: datetime) -> list[dict[str, 
     assert scope is not None  # planogram slots carry every sales filter
     params: dict[str, Any] = {"now": now, **scope.params}
     sql = f"""
-        SELECT ps.id, ps.device_id, d.asset, ps.slot_code, ps.product_id, p.sku, p.name, ps.capacity, ps.par_level,
+        WITH slots AS MATERIALIZED (
+            SELECT ps.id, ps.device_id, d.asset, ps.slot_code, ps.product_id, p.sku, p.name, ps.capacity, ps.par_level
+            FROM fleet_planogramslot ps
+            JOIN fleet_device d ON d.id = ps.device_id
+            JOIN fleet_location l ON l.id = d.location_id
+            JOIN fleet_product p ON p.id = ps.product_id
+            WHERE ps.valid_to IS NULL AND d.retired_at IS NULL{scope.where}
+        ),
+        -- Each machine's newest visit (its (device, visited_at) index), and the slots that visit filled: a visit
+        -- usually fills every slot, so a probe per machine instead of one per slot.
+        newest AS (
+            SELECT f.slot_id, f.level_after, v.visited_at
+            FROM (SELECT DISTINCT device_id FROM slots) m
+            CROSS JOIN LATERAL (
+                SELECT v.id, v.visited_at FROM routes_servicevisit v
+                WHERE v.device_id = m.device_id AND v.visited_at <= %(now)s
+                ORDER BY v.visited_at DESC, v.id DESC LIMIT 1
+            ) v
+            JOIN routes_slotfill f ON f.visit_id = v.id
+        )
+        SELECT ps.id, ps.device_id, ps.asset, ps.slot_code, ps.product_id, ps.sku, ps.name, ps.capacity, ps.par_level,
                lf.level_after, lf.visited_at AT TIME ZONE 'UTC',
                CASE WHEN lf.visited_at IS NULL THEN 0 ELSE COALESCE((
                    SELECT SUM(s.quantity) FROM fleet_sale s
                    WHERE s.device_id = ps.device_id AND s.slot_code = ps.slot_code
                      AND s.sold_at > lf.visited_at AND s.sold_at <= %(now)s
                ), 0) END
-        FROM fleet_planogramslot ps
-        JOIN fleet_device d ON d.id = ps.device_id
-        JOIN fleet_location l ON l.id = d.location_id
-        JOIN fleet_product p ON p.id = ps.product_id
+        FROM slots ps
+        LEFT JOIN newest n ON n.slot_id = ps.id
         LEFT JOIN LATERAL (
-            -- The machine's visits newest first (its (device, visited_at) index), the first that filled this slot:
-            -- usually the last visit, so a probe or two per slot instead of every fill the slot ever had.
+            SELECT n.level_after, n.visited_at WHERE n.slot_id IS NOT NULL
+            UNION ALL
+            -- A slot the newest visit skipped: the machine's visits newest first, the first that filled it.
             -- (OFFSET 0 keeps the fill lookup a probe per visit: joined, the planner hashes all of them.)
-            SELECT f.level_after, v.visited_at FROM routes_servicevisit v
-            CROSS JOIN LATERAL (
-                SELECT f.level_after FROM routes_slotfill f WHERE f.visit_id = v.id AND f.slot_id = ps.id OFFSET 0
-            ) f
-            WHERE v.device_id = ps.device_id AND v.visited_at <= %(now)s
-            ORDER BY v.visited_at DESC, v.id DESC LIMIT 1
+            (SELECT f.level_after, v.visited_at FROM routes_servicevisit v
+             CROSS JOIN LATERAL (
+                 SELECT f.level_after FROM routes_slotfill f WHERE f.visit_id = v.id AND f.slot_id = ps.id OFFSET 0
+             ) f
+             WHERE n.slot_id IS NULL AND v.device_id = ps.device_id AND v.visited_at <= %(now)s
+             ORDER BY v.visited_at DESC, v.id DESC LIMIT 1)
         ) lf ON TRUE
-        WHERE ps.valid_to IS NULL AND d.retired_at IS NULL{scope.where}
-        ORDER BY d.asset, ps.slot_code
+        ORDER BY ps.asset, ps.slot_code
     """
-    columns = (
-        "slot_id", "device_id", "asset", "slot_code", "product_id", "sku", "product_name", "capacity", "par_level",
-        "level_after", "filled_at", "sold_since",
-    )
-    rows = [dict(zip(columns, row, strict=True)) for row in fetch_tuples(sql, params)]
-    for row in rows:
-        # Read as UTC wall time (psycopg's C loader) and made aware here: 20,000 aware loads through the driver's
-        # time zone adapter cost more than the query's planogram joins.
-        if row["filled_at"] is not None:
-            row["filled_at"] = row["filled_at"].replace(tzinfo=UTC)
+    # filled_at is read as UTC wall time (psycopg's C loader) and made aware here: 20,000 aware loads through the
+    # driver's time zone adapter cost more than the query's planogram joins.
+    rows = [
+        {
+            "slot_id": slot_id, "device_id": device_id, "asset": asset, "slot_code": slot_code, "product_id": product_id,
+            "sku": sku, "product_name": name, "capacity": capacity, "par_level": par_level, "level_after": level_after,
+            "filled_at": None if filled_at is None else filled_at.replace(tzinfo=UTC), "sold_since": sold_since,
+        }
+        for slot_id, device_id, asset, slot_code, product_id, sku, name, capacity, par_level, level_after, filled_at,
+        sold_since in fetch_tuples(sql, params)
+    ]
     return rows
