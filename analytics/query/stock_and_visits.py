@@ -62,16 +62,20 @@ def visit_serviced_revenue(*, visit_ids: Sequence[int]) -> dict[int, Decimal]:
     return {int(visit_id): Decimal(revenue) for visit_id, revenue in fetch_tuples(sql, {"visits": list(visit_ids)})}
 
 
-def slot_stock_since_fill(*, filters: Filters, now: datetime) -> list[dict[str, Any]]:
+def slot_stock_since_fill(
+    *, filters: Filters, now: datetime, window: tuple[datetime, datetime] | None = None
+) -> list[dict[str, Any]]:
     """Every slot of the planograms in force: its last fill (level_after, when) and the units sold from it since.
 
     Units sold since = Σ quantity of the device's sales with that slot code after the fill's visit
     and up to `now`. A slot never filled has level_after and filled_at None. A fill is recorded on a visit to
     the slot's own machine (SlotFill.clean checks it), so the slot's last fill is found among its machine's visits.
+    `window` [from, until): also the slot's units sold in it ("window_units"), read in the same index range.
     """
     scope = filters.scope(PLANOGRAM, joined=("d", "l", "p"))
     assert scope is not None  # planogram slots carry every sales filter
-    params: dict[str, Any] = {"now": now, **scope.params}
+    window_lo, window_hi = window or (now, now)
+    params: dict[str, Any] = {"now": now, "window_lo": window_lo, "window_hi": window_hi, **scope.params}
     sql = f"""
         WITH slots AS MATERIALIZED (
             SELECT ps.id, ps.device_id, d.asset, ps.slot_code, ps.product_id, p.sku, p.name, ps.capacity, ps.par_level
@@ -94,12 +98,7 @@ def slot_stock_since_fill(*, filters: Filters, now: datetime) -> list[dict[str, 
             JOIN routes_slotfill f ON f.visit_id = v.id
         )
         SELECT ps.id, ps.device_id, ps.asset, ps.slot_code, ps.product_id, ps.sku, ps.name, ps.capacity, ps.par_level,
-               lf.level_after, lf.visited_at AT TIME ZONE 'UTC',
-               CASE WHEN lf.visited_at IS NULL THEN 0 ELSE COALESCE((
-                   SELECT SUM(s.quantity) FROM fleet_sale s
-                   WHERE s.device_id = ps.device_id AND s.slot_code = ps.slot_code
-                     AND s.sold_at > lf.visited_at AND s.sold_at <= %(now)s
-               ), 0) END
+               lf.level_after, lf.visited_at AT TIME ZONE 'UTC', sold.since_fill, sold.in_window
         FROM slots ps
         LEFT JOIN newest n ON n.slot_id = ps.id
         LEFT JOIN LATERAL (
@@ -114,6 +113,15 @@ def slot_stock_since_fill(*, filters: Filters, now: datetime) -> list[dict[str, 
              WHERE n.slot_id IS NULL AND v.device_id = ps.device_id AND v.visited_at <= %(now)s
              ORDER BY v.visited_at DESC, v.id DESC LIMIT 1)
         ) lf ON TRUE
+        CROSS JOIN LATERAL (
+            -- One range of the (device, slot code, sold_at) index from the earlier of the fill and the window.
+            SELECT COALESCE(SUM(s.quantity) FILTER (WHERE s.sold_at > lf.visited_at AND s.sold_at <= %(now)s), 0),
+                   COALESCE(SUM(s.quantity) FILTER (WHERE s.sold_at >= %(window_lo)s AND s.sold_at < %(window_hi)s), 0)
+            FROM fleet_sale s
+            WHERE s.device_id = ps.device_id AND s.slot_code = ps.slot_code
+              AND s.sold_at >= LEAST(COALESCE(lf.visited_at, %(window_lo)s), %(window_lo)s)
+              AND s.sold_at <= GREATEST(%(now)s, %(window_hi)s)
+        ) AS sold (since_fill, in_window)
         ORDER BY ps.asset, ps.slot_code
     """
     # filled_at is read as UTC wall time (psycopg's C loader) and made aware here: 20,000 aware loads through the
@@ -123,8 +131,9 @@ def slot_stock_since_fill(*, filters: Filters, now: datetime) -> list[dict[str, 
             "slot_id": slot_id, "device_id": device_id, "asset": asset, "slot_code": slot_code, "product_id": product_id,
             "sku": sku, "product_name": name, "capacity": capacity, "par_level": par_level, "level_after": level_after,
             "filled_at": None if filled_at is None else filled_at.replace(tzinfo=UTC), "sold_since": sold_since,
+            "window_units": window_units,
         }
         for slot_id, device_id, asset, slot_code, product_id, sku, name, capacity, par_level, level_after, filled_at,
-        sold_since in fetch_tuples(sql, params)
+        sold_since, window_units in fetch_tuples(sql, params)
     ]
     return rows

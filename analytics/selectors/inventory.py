@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from analytics.filters import Filters
 from analytics.periods import Period
-from analytics.query import local_today, sales_by
+from analytics.query import current_chain, local_today
 from analytics.query.stock_and_visits import slot_stock_since_fill
 from analytics.selectors._common import ratio, sales_filters_apply, truncate
 from routes.models import Route, RouteRun
@@ -44,15 +44,11 @@ def slot_stock(*, filters: Filters, today: date | None = None) -> list[dict[str,
     if not sales_filters_apply(filters):
         return []
     today = today or local_today()
-    slots = slot_stock_since_fill(filters=filters, now=timezone.now())
-    window = Period.last_days(VELOCITY_DAYS, today)
-    sold = {
-        (row["device"], row["slot"]): int(row["units"])
-        for row in sales_by(period=window, filters=filters, by=["device", "slot"])
-    }
+    window = Period.last_days(VELOCITY_DAYS, today).bounds(current_chain().tz)
+    slots = slot_stock_since_fill(filters=filters, now=timezone.now(), window=window)
     rows: list[dict[str, Any]] = []
     for slot in slots:
-        velocity = ratio(sold.get((slot["device_id"], slot["slot_code"]), 0), VELOCITY_DAYS)
+        velocity = ratio(int(slot["window_units"]), VELOCITY_DAYS)
         stock = None if slot["level_after"] is None else max(0, int(slot["level_after"]) - int(slot["sold_since"]))
         days_until_empty = None if stock is None or velocity == 0 else stock / velocity
         rows.append(

@@ -108,10 +108,20 @@ def test_stock_and_serviced_revenue_equal_a_plain_computation(chain_a: ChainFixt
     history = _history(rng, now)
     rollup_hourly()  # the marks move; the readers read raw rows and must not care
     _late_sales(rng, history["slots"], now)
+    sales = list(Sale.objects.all())
     for at in (now, DST_DAY + timedelta(hours=3), DST_DAY - timedelta(hours=5)):
-        got = {row["slot_id"]: (row["level_after"], row["filled_at"], int(row["sold_since"]))
-               for row in slot_stock_since_fill(filters=NO_FILTERS, now=at)}
+        # A window across the DST day that starts before some slots' last fills and ends after `at`.
+        window = (DST_DAY - timedelta(hours=30), at + timedelta(hours=7))
+        rows = slot_stock_since_fill(filters=NO_FILTERS, now=at, window=window)
+        got = {row["slot_id"]: (row["level_after"], row["filled_at"], int(row["sold_since"])) for row in rows}
         assert got == _expected_stock(history["slots"], at)
+        in_window = {
+            slot.id: sum(s.quantity for s in sales if s.device_id == slot.device_id and s.slot_code == slot.slot_code
+                         and window[0] <= s.sold_at < window[1])
+            for slot in history["slots"]
+        }
+        assert {row["slot_id"]: int(row["window_units"]) for row in rows} == in_window
+        assert any(in_window.values())
     visit_ids = [v.id for v in history["visits"]]
     expected = _expected_serviced(history["visits"])
     assert len(expected) > 8
