@@ -5,7 +5,6 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, IntegerField, OuterRef, Subquery
@@ -13,7 +12,7 @@ from django.db.models.functions import Coalesce
 
 from analytics.filters import Filters
 from analytics.periods import Period
-from analytics.query.stock_and_visits import visit_serviced_revenue
+from analytics.query.stock_and_visits import run_visit_totals
 from analytics.selectors._common import ZERO, devices_in_scope, ratio, truncate
 from routes.models import RouteRun, RouteStop, ServiceVisit
 
@@ -44,20 +43,7 @@ def route_efficiency(*, period: Period, filters: Filters, routes: Sequence[int] 
         completed=Coalesce(Subquery(done, output_field=IntegerField()), 0),
     ).order_by("-scheduled_for", "route__code")
     run_list = list(runs)
-    # The runs' visits in one read: cash per run (every visit) and the completed ones (serviced revenue).
-    cash: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    visits: list[tuple[int, int]] = []
-    for visit_id, run_id, completed, collected in ServiceVisit.objects.filter(
-        route_run__in=[r.id for r in run_list]
-    ).values_list("id", "route_run_id", "completed", "cash_collected"):
-        if collected is not None:
-            cash[run_id] += collected
-        if completed:
-            visits.append((visit_id, run_id))
-    serviced = visit_serviced_revenue(visit_ids=[visit_id for visit_id, _ in visits])
-    serviced_by_run: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for visit_id, run_id in visits:
-        serviced_by_run[run_id] += serviced.get(visit_id, ZERO)
+    totals = run_visit_totals(run_ids=[r.id for r in run_list])  # cash and serviced revenue per run
 
     rows: list[dict[str, Any]] = []
     for run in run_list:
@@ -83,8 +69,8 @@ def route_efficiency(*, period: Period, filters: Filters, routes: Sequence[int] 
                 "completion_rate": ratio(completed, planned),
                 "duration_minutes": duration,
                 "minutes_per_stop": None if duration is None else ratio(duration, completed),
-                "cash_collected": cash.get(run.id) or ZERO,
-                "serviced_revenue": serviced_by_run.get(run.id, ZERO),
+                "cash_collected": totals.get(run.id, (ZERO, ZERO))[0],
+                "serviced_revenue": totals.get(run.id, (ZERO, ZERO))[1],
             }
         )
 

@@ -19,10 +19,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from analytics.filters import NO_FILTERS
-from analytics.query.stock_and_visits import slot_stock_since_fill, visit_serviced_revenue
+from analytics.query.stock_and_visits import run_visit_totals, slot_stock_since_fill, visit_serviced_revenue
 from analytics.rollups.services import rollup_hourly
 from fleet.models import PlanogramSlot, Sale
-from routes.models import ServiceVisit, SlotFill
+from routes.models import Route, RouteRun, ServiceVisit, SlotFill
 from tests.analytics import api_factories as f
 from tests.conftest import ChainFixture
 
@@ -128,6 +128,17 @@ def test_stock_and_serviced_revenue_equal_a_plain_computation(chain_a: ChainFixt
     assert visit_serviced_revenue(visit_ids=visit_ids) == expected
     some = visit_ids[::3]  # asking for a subset answers those alone, each against its own previous visit
     assert visit_serviced_revenue(visit_ids=some) == {k: v for k, v in expected.items() if k in set(some)}
+    # Per route run: the visits of two runs (every third and every fifth visit, cash on some), summed by hand.
+    route = Route.objects.create(code="PR", name="Parity")
+    runs = [RouteRun.objects.create(route=route, scheduled_for=now.date() - timedelta(days=i)) for i in range(2)]
+    members = {runs[0].id: visit_ids[::3], runs[1].id: [v for v in visit_ids[1::5] if v not in set(visit_ids[::3])]}
+    for run_id, ids in members.items():
+        ServiceVisit.objects.filter(id__in=ids).update(route_run_id=run_id)
+        ServiceVisit.objects.filter(id__in=ids[::2]).update(cash_collected=Decimal("2.50"))
+    assert run_visit_totals(run_ids=list(members)) == {
+        run_id: (Decimal("2.50") * len(ids[::2]), sum((expected.get(v, Decimal(0)) for v in ids), Decimal(0)))
+        for run_id, ids in members.items()
+    }
 
 
 def test_a_visit_fills_only_its_own_machine(chain_a: ChainFixture, in_chain_a: ChainFixture) -> None:
