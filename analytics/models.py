@@ -183,6 +183,27 @@ class CustomerHistoryRollup(models.Model):
         return f"customer {self.customer_id} through the third from {self.starts_on:%Y-%m-%d}"
 
 
+class BasketDayRollup(models.Model):
+    """Product affinity's counts per whole local day (analytics.rollups.baskets): a basket is one customer's
+    purchases on one local day, so the counts of a range are the sums of its days'. product_a = product_b = 0:
+    the day's baskets; product_b = 0: the baskets with product_a; otherwise the baskets with both (a < b)."""
+
+    local_date = models.DateField()
+    product_a = models.BigIntegerField()
+    product_b = models.BigIntegerField()
+    baskets = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["local_date", "product_a", "product_b"], name="basket_day_rollup_bucket", include=["baskets"],
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.local_date:%Y-%m-%d} {self.product_a}/{self.product_b}: {self.baskets}"
+
+
 class RollupWatermark(models.Model):
     """One row per chain (id 1): how far the rollups cover the raw rows.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -279,6 +280,10 @@ def _pair_codes(basket_codes: IntArray, sku_codes: IntArray, sku_count: int) -> 
     return np.concatenate(chunks).astype(np.int64)
 
 
+# Baskets with more distinct products are left out of affinity (bulk orders); the basket days (analytics.rollups.
+# baskets) apply the same limit.
+MAX_BASKET_PRODUCTS = 30
+
 Baskets = tuple[IntArray, IntArray, int, Any]  # basket and sku codes sorted by (basket, sku); baskets; sku values
 
 
@@ -327,7 +332,7 @@ def product_affinity(
     basket_items: pd.DataFrame,
     min_support: float = 0.0,
     min_pair_count: int = 1,
-    max_basket_size: int | None = 30,
+    max_basket_size: int | None = MAX_BASKET_PRODUCTS,
 ) -> pd.DataFrame:
     """Association rules A → B between products bought in the same basket.
 
@@ -351,15 +356,43 @@ def product_affinity(
     descending, then support descending, then antecedent, consequent ascending.
     """
     require_columns(basket_items, ["basket_id", "sku"], "basket_items")
+    counts = basket_counts(basket_items, max_basket_size=max_basket_size)
+    if counts.baskets == 0:
+        return pd.DataFrame(columns=AFFINITY_COLUMNS)
+    return affinity_rules(counts, min_support=min_support, min_pair_count=min_pair_count)
+
+
+@dataclass(frozen=True)
+class BasketCounts:
+    """What the affinity rules are computed from, additive over disjoint sets of baskets: N (`baskets`), n(X) per
+    sku code (`with_sku`, indexed like `sku_values`), and n(A,B) for each pair key low·len(sku_values) + high."""
+
+    baskets: int
+    with_sku: IntArray
+    pair_keys: IntArray
+    pair_counts: IntArray
+    sku_values: Any
+
+
+def basket_counts(basket_items: pd.DataFrame, *, max_basket_size: int | None = MAX_BASKET_PRODUCTS) -> BasketCounts:
+    """The counts of :func:`product_affinity`'s baskets (its duplicate and basket-size rules)."""
     coded = _integer_baskets(basket_items, max_basket_size) or _any_baskets(basket_items, max_basket_size)
     sorted_baskets, sorted_skus, basket_count, sku_values = coded
-    if basket_count == 0:
-        return pd.DataFrame(columns=AFFINITY_COLUMNS)
     sku_count = len(sku_values)
-
-    baskets_with_sku = np.bincount(sorted_skus, minlength=sku_count)
+    if basket_count == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return BasketCounts(0, np.zeros(sku_count, dtype=np.int64), empty, empty, sku_values)
     pair_keys, pair_counts = np.unique(_pair_codes(sorted_baskets, sorted_skus, sku_count), return_counts=True)
-    low, high = pair_keys // sku_count, pair_keys % sku_count
+    return BasketCounts(
+        basket_count, np.bincount(sorted_skus, minlength=sku_count).astype(np.int64), pair_keys.astype(np.int64),
+        pair_counts.astype(np.int64), sku_values,
+    )
+
+
+def affinity_rules(counts: BasketCounts, *, min_support: float = 0.0, min_pair_count: int = 1) -> pd.DataFrame:
+    """The rules of :func:`product_affinity` from basket counts (N > 0)."""
+    sku_count, basket_count, baskets_with_sku = len(counts.sku_values), counts.baskets, counts.with_sku
+    low, high, pair_counts = counts.pair_keys // sku_count, counts.pair_keys % sku_count, counts.pair_counts
     support = pair_counts / basket_count
     keep = (pair_counts >= min_pair_count) & (support >= min_support)
     low, high, pair_counts, support = low[keep], high[keep], pair_counts[keep], support[keep]
@@ -387,7 +420,7 @@ def product_affinity(
         ascending=[False, False, True, True],
         kind="mergesort",
     )
-    sku_array = np.asarray(sku_values, dtype=object)
+    sku_array = np.asarray(counts.sku_values, dtype=object)
     rules["antecedent"] = sku_array[rules["_antecedent_code"].to_numpy()]
     rules["consequent"] = sku_array[rules["_consequent_code"].to_numpy()]
     return rules[AFFINITY_COLUMNS].reset_index(drop=True)

@@ -12,13 +12,13 @@ import numpy as np
 import numpy.typing as npt
 
 from analytics.filters import Filters
-from analytics.models import CustomerHistoryRollup
+from analytics.models import BasketDayRollup, CustomerHistoryRollup
 from analytics.periods import Period, local_midnight, next_third, third_start
 from analytics.query import current_chain
 from analytics.query.marks import Watermark, fetch_versioned, live_delta, read_at_marks
 from analytics.query.raw import booking_scope, fetch_tuples, sales_scope
 
-__all__ = ["Histories", "basket_items", "customer_active_months", "customer_history", "product_last_sale_dates"]
+__all__ = ["HeldBaskets", "Histories", "basket_items", "customer_active_months", "customer_history", "held_basket_counts", "product_last_sale_dates"]
 
 
 def product_last_sale_dates(*, product_ids: Sequence[int], before: date, filters: Filters) -> dict[int, date]:
@@ -51,6 +51,7 @@ BASKET_DAYS = 100_000
 EPOCH = date(1970, 1, 1)
 IntArray = npt.NDArray[np.int64]
 CUSTOMER_HISTORIES = CustomerHistoryRollup._meta.db_table
+BASKET_DAYS_TABLE = BasketDayRollup._meta.db_table
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)  # before any sale: the lower bound of "all history"
 
 
@@ -82,6 +83,56 @@ def basket_items(*, period: Period, filters: Filters, max_rows: int = 2_000_000)
     """
     baskets, products = fetch_tuples(sql, params)[0]
     return np.array(baskets or [], dtype=np.int64), np.array(products or [], dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class HeldBaskets:
+    """What the basket days (analytics.rollups.baskets) hold of a period: the summed counts of its whole days
+    before the watermark without late sales, as (product_a, product_b, baskets) rows of an n × 3 array, and the
+    rest of the period as ranges of whole days for basket_items (every basket is a customer's day, so none is
+    split)."""
+
+    counts: npt.NDArray[np.int64]
+    raw: list[Period]
+
+
+def held_basket_counts(*, period: Period, filters: Filters) -> HeldBaskets | None:
+    """The basket days' part of `period` and the days left to read raw; None with filters (the basket days have
+    no devices or products) or before the first rollup job: the caller reads every basket raw."""
+    if filters.active():
+        return None
+    chain = current_chain()
+
+    def read(mark: Watermark | None) -> HeldBaskets | None:
+        if mark is None:
+            return None
+        held_end = min(period.end, mark.covered_until.astimezone(chain.tz).date() - timedelta(days=1))
+        if held_end < period.start:
+            return HeldBaskets(np.zeros((0, 3), dtype=np.int64), [period])
+        held = Period(period.start, held_end)
+        lo, hi = held.bounds(chain.tz)
+        params = {"lo": lo, "hi": hi, "i": mark.ingested_until, "tz": chain.time_zone, "first": held.start,
+                  "last": held.end}
+        # Days with customer sales ingested since the last job (through the ingested_at index): read raw, whole.
+        late = """(SELECT COALESCE(array_agg(DISTINCT (s.sold_at AT TIME ZONE %(tz)s)::date), '{}') FROM fleet_sale s
+                   WHERE s.ingested_at >= %(i)s AND s.customer_id IS NOT NULL AND s.sold_at >= %(lo)s AND s.sold_at < %(hi)s)"""
+        # As three arrays in one row: 40,000 rows of three numbers cost more to fetch than to sum.
+        sql = f"""
+            SELECT array_agg(product_a), array_agg(product_b), array_agg(baskets) FROM (
+                SELECT product_a, product_b, SUM(baskets)::bigint AS baskets FROM {BASKET_DAYS_TABLE}
+                WHERE local_date >= %(first)s AND local_date <= %(last)s AND local_date <> ALL({late}::date[])
+                GROUP BY product_a, product_b
+            ) AS summed
+        """
+        late_days, rows = fetch_versioned(sql, params, mark, extra=late)
+        raw = [Period(day, day) for day in sorted(late_days)]
+        if held_end < period.end:
+            raw.append(Period(held_end + timedelta(days=1), period.end))
+        first_as, second_bs, baskets = rows[0]
+        counts = np.array([first_as or [], second_bs or [], baskets or []], dtype=np.int64).reshape(3, -1).T
+        return HeldBaskets(np.ascontiguousarray(counts), raw)
+
+    return read_at_marks(read)
 
 
 @dataclass(frozen=True)

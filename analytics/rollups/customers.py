@@ -23,6 +23,7 @@ from django.db import connection
 
 from analytics.models import CustomerHistoryRollup
 from analytics.periods import local_midnight, next_third, third_start
+from analytics.rollups.fills import existing_marks
 
 TABLE = CustomerHistoryRollup._meta.db_table
 
@@ -98,20 +99,7 @@ def rebuild(*, first_day: date, tz: ZoneInfo, covered_until: datetime, ingested_
 def fill_from_marks() -> None:
     """Bring an existing chain's customer histories up to its marks (the migration that adds the table), or
     nothing before the first rollup job."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass('analytics_rollupwatermark') IS NOT NULL")
-        if not cursor.fetchone()[0]:
-            return
-        cursor.execute("SELECT covered_until, ingested_until FROM analytics_rollupwatermark WHERE id = 1")
-        marks = cursor.fetchone()
-        if marks is None:
-            return
-        cursor.execute("SELECT time_zone FROM public.chains_chain WHERE schema_name = current_schema()")
-        zone = cursor.fetchone()
-        cursor.execute("SELECT min(sold_at) FROM fleet_sale")
-        first = cursor.fetchone()[0]
-    if zone is None or first is None:
-        return
-    tz = ZoneInfo(zone[0])
-    rebuild(first_day=first.astimezone(tz).date(), tz=tz,
-            covered_until=marks[0], ingested_until=marks[1])
+    marks = existing_marks()
+    if marks is not None:
+        rebuild(first_day=marks.first_day, tz=marks.tz, covered_until=marks.covered_until,
+                ingested_until=marks.ingested_until)

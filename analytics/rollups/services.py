@@ -35,7 +35,7 @@ from django.utils import timezone
 from analytics.models import DirtyRange, RollupRun, RollupWatermark
 from analytics.periods import local_midnight, next_month
 from analytics.query.changes import compact_changes
-from analytics.rollups import customers, parallel, sql
+from analytics.rollups import baskets, customers, parallel, sql
 from chains.tenancy import current_schema
 
 logger = logging.getLogger(__name__)
@@ -208,6 +208,10 @@ def _refresh(
         changed += _refresh_days(first=first, last=last, tz=tz, covered_until=covered_until, ingested_until=ingested_until)
     changed += customers.refresh(
         days=[first for first, _ in runs], tz=tz, covered_until=covered_until, ingested_until=ingested_until
+    )
+    changed += baskets.refresh(
+        days=[day for first, last in runs for day in _days_between(first, last)], tz=tz, covered_until=covered_until,
+        ingested_until=ingested_until,
     )
     if not incremental:
         return changed + _refresh_coarse(days=(d for first, last in runs for d in _days_between(first, last)), tz=tz)
@@ -397,6 +401,9 @@ def rollup_rebuild(
             report.changed_rows += customers.refresh(
                 days=(chunk_start, chunk_end), tz=tz, covered_until=bound, ingested_until=ingested_until
             )
+            report.changed_rows += baskets.refresh(
+                days=_days_between(chunk_start, chunk_end), tz=tz, covered_until=bound, ingested_until=ingested_until
+            )
             if pause:
                 time.sleep(pause)
             _hold_for_tests(chunk_number)
@@ -486,7 +493,10 @@ def _rebuild_parallel(workers: int) -> RollupReport:
             report.changed_rows += customers.rebuild(
                 first_day=first_day, tz=tz, covered_until=now, ingested_until=now
             )
-            stage("customer_months")
+            report.changed_rows += baskets.rebuild(
+                first_day=first_day, last_day=last_day, tz=tz, covered_until=now, ingested_until=now
+            )
+            stage("customers_and_baskets")
             _rebuild_finish(report, now=now, first_day=first_day, last_day=last_day)
     except BaseException:
         parallel.discard_shadows(schema)
@@ -537,6 +547,9 @@ def _rebuild_in_place() -> RollupReport:
         report.changed_rows += customers.rebuild(
             first_day=first_day, tz=tz, covered_until=now, ingested_until=now
         )
+        report.changed_rows += baskets.rebuild(
+            first_day=first_day, last_day=last_day, tz=tz, covered_until=now, ingested_until=now
+        )
         report.stages["weeks_months"] = time.perf_counter() - started - sum(report.stages.values())
         with connection.cursor() as cursor:
             for _, definition in bucket_indexes:
@@ -545,7 +558,7 @@ def _rebuild_in_place() -> RollupReport:
         _rebuild_finish(report, now=now, first_day=first_day, last_day=last_day)
     report.stages["commit"] = time.perf_counter() - started - sum(report.stages.values())
     with connection.cursor() as cursor:
-        for table in (*tables, customers.TABLE):
+        for table in (*tables, customers.TABLE, baskets.TABLE):
             # VACUUM sets the visibility map, so the covering indexes answer reads without the heap.
             cursor.execute(f"{'ANALYZE' if connection.in_atomic_block else 'VACUUM (ANALYZE)'} {table}")
     report.seconds = time.perf_counter() - started

@@ -16,8 +16,9 @@ dimensions are split into families that each answer most questions alone:
   (a slot sells once or twice), but its weeks and months do, and a 30-day range is mostly weeks.
 - `analytics_bookingrollup`: per resource and status per day, week and month.
 
-Customer histories (RFM, cohorts) have their own cumulative table (analytics.rollups.customers); any other question
-that asks for customer or payment method goes to the raw rows (analytics.query.raw), which stay the reference.
+Customer histories (RFM, cohorts) and product affinity's basket counts have tables of their own
+(analytics.rollups.customers, analytics.rollups.baskets); any other question that asks for customer or payment
+method goes to the raw rows (analytics.query.raw), which stay the reference.
 
 Day (and hour) buckets are computed from the raw rows; week and month buckets from the day buckets
 of the same table, so a refresh never rescans a month of raw rows.

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from django.db.models import Count, Q
 
 from analytics.filters import Filters
-from analytics.metrics.products import abc_classification, product_affinity, slow_movers, top_movers
+from analytics.metrics.products import (
+    BasketCounts,
+    abc_classification,
+    affinity_rules,
+    basket_counts,
+    slow_movers,
+    top_movers,
+)
 from analytics.periods import Period
 from analytics.query import current_chain, sales_by
 from analytics.query.device_sales import slot_revenue
-from analytics.query.histories import basket_items, product_last_sale_dates
+from analytics.query.histories import basket_items, held_basket_counts, product_last_sale_dates
 from analytics.query.marks import same_watermark
 from analytics.selectors._common import ZERO, devices_in_scope, money_ratio, ratio, sales_filters_apply, truncate
 from fleet.models import PlanogramSlot, Product
@@ -207,20 +215,33 @@ def _top_movers(*, period: Period, filters: Filters, limit: int | None, stocking
 
 
 def _affinity(*, period: Period, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
-    """Pairs bought together by one customer on one local day, strongest lift first."""
-    baskets, products = basket_items(period=period, filters=filters)
-    if not len(baskets):
+    """Pairs bought together by one customer on one local day, strongest lift first: the counts of the whole days
+    the basket days hold plus those of the baskets read raw (the rest of the period), summed."""
+    held = held_basket_counts(period=period, filters=filters)
+    parts = [basket_items(period=part, filters=filters) for part in ([period] if held is None else held.raw)]
+    baskets = np.concatenate([part[0] for part in parts]) if parts else np.zeros(0, dtype=np.int64)
+    products = np.concatenate([part[1] for part in parts]) if parts else np.zeros(0, dtype=np.int64)
+    counted = held.counts if held is not None else np.zeros((0, 3), dtype=np.int64)
+    ids_seen = np.unique(np.concatenate([products, counted[:, 0], counted[:, 1]]))
+    skus = dict(Product.objects.filter(id__in=ids_seen[ids_seen > 0].tolist()).values_list("id", "sku"))
+    if not skus:
         return []
-    skus = dict(Product.objects.filter(id__in=np.unique(products).tolist()).values_list("id", "sku"))
+    known = np.array(sorted(skus), dtype=np.int64)
+    counted = counted[(np.isin(counted[:, 0], known) | (counted[:, 0] == 0))
+                      & (np.isin(counted[:, 1], known) | (counted[:, 1] == 0))]  # a product deleted since its day
     # Each product as the rank of its SKU (in Python's order, which the rules' ties follow): integers factorize
     # and sort many times faster than 200,000 SKU strings, and the ranks map back to SKUs for the pairs shown.
     by_sku = sorted(skus, key=skus.__getitem__)
     ids = np.array(sorted(skus), dtype=np.int64)
     rank_of_id = np.empty(len(ids), dtype=np.int64)
     rank_of_id[np.searchsorted(ids, np.array(by_sku, dtype=np.int64))] = np.arange(len(by_sku))
-    frame = pd.DataFrame({"basket_id": baskets, "sku": rank_of_id[np.searchsorted(ids, products)]})
-    rules = product_affinity(frame, min_pair_count=2)
-    rules = rules.head(limit or DEFAULT_AFFINITY_PAIRS)
+    counts = _summed_counts(
+        basket_counts(pd.DataFrame({"basket_id": baskets, "sku": rank_of_id[np.searchsorted(ids, products)]})),
+        counted, lambda product_ids: rank_of_id[np.searchsorted(ids, product_ids)], len(by_sku),
+    )
+    if counts.baskets == 0:
+        return []
+    rules = affinity_rules(counts, min_pair_count=2).head(limit or DEFAULT_AFFINITY_PAIRS)
     sku_of_rank = [skus[product_id] for product_id in by_sku]
     return [
         {
@@ -233,6 +254,30 @@ def _affinity(*, period: Period, filters: Filters, limit: int | None) -> list[di
         }
         for r in rules.itertuples(index=False)
     ]
+
+
+def _summed_counts(
+    raw: BasketCounts, held: npt.NDArray[np.int64], rank: Callable[[npt.NDArray[np.int64]], npt.NDArray[np.int64]],
+    products: int,
+) -> BasketCounts:
+    """The raw baskets' counts (over the SKU ranks they hold) plus the basket days' rows (product_a, product_b,
+    baskets: 0, 0 the baskets; a, 0 the baskets with a; a < b the pairs), as counts over all `products` ranks."""
+    with_sku = np.zeros(products, dtype=np.int64)
+    raw_ranks = np.asarray(raw.sku_values, dtype=np.int64)
+    with_sku[raw_ranks] += raw.with_sku
+    width = len(raw_ranks)
+    keys = [raw_ranks[raw.pair_keys // width] * products + raw_ranks[raw.pair_keys % width]] if width else []
+    weights = [raw.pair_counts] if width else []
+    total = raw.baskets
+    totals, singles, pairs = held[:, 0] == 0, (held[:, 0] > 0) & (held[:, 1] == 0), held[:, 1] > 0
+    total += int(held[totals, 2].sum())
+    np.add.at(with_sku, rank(held[singles, 0]), held[singles, 2])
+    a, b = rank(held[pairs, 0]), rank(held[pairs, 1])
+    keys.append(np.minimum(a, b) * products + np.maximum(a, b))
+    weights.append(held[pairs, 2])
+    pair_keys, where = np.unique(np.concatenate(keys), return_inverse=True)
+    pair_counts = np.bincount(where, weights=np.concatenate(weights), minlength=len(pair_keys)).astype(np.int64)
+    return BasketCounts(total, with_sku, pair_keys.astype(np.int64), pair_counts, np.arange(products))
 
 
 def _slots(*, period: Period, filters: Filters, limit: int | None) -> list[dict[str, Any]]:

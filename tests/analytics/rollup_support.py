@@ -86,7 +86,7 @@ def clear_chain() -> None:
         for table in (
             "fleet_sale", "analytics_saleschainrollup", "analytics_salesdevicerollup", "analytics_salesproductrollup",
             "analytics_salesslotrollup", "analytics_bookingrollup", "analytics_rollupwatermark", "analytics_dirtyrange", "analytics_rolluprun",
-            "analytics_customerhistoryrollup",
+            "analytics_customerhistoryrollup", "analytics_basketdayrollup",
         ):
             cursor.execute(f"DELETE FROM {table}")  # not TRUNCATE: deferred FK checks are pending
 
@@ -118,12 +118,33 @@ def expected_histories(rows: Iterable[SaleRow], tz: ZoneInfo, until: date) -> di
     return out
 
 
+def expected_basket_days(rows: Iterable[SaleRow], tz: ZoneInfo, catalog: Catalog, before: date) -> dict[tuple, int]:
+    """The basket days' rows for the local days before `before`, counted by hand: per day (0, 0) the baskets
+    (customers who bought), (a, 0) the baskets with product a, (a, b) with a < b the baskets with both."""
+    baskets: dict[tuple[date, int], set[int]] = defaultdict(set)
+    for row in rows:
+        day = row.sold_at.astimezone(tz).date()
+        if row.customer is not None and day < before:
+            baskets[(day, row.customer)].add(catalog.products[row.product].id)
+    out: dict[tuple, int] = defaultdict(int)
+    for (day, _), products in baskets.items():
+        if len(products) > 30:
+            continue
+        out[(day, 0, 0)] += 1
+        for a in products:
+            out[(day, a, 0)] += 1
+            for b in products:
+                if a < b:
+                    out[(day, a, b)] += 1
+    return dict(out)
+
+
 def rollup_snapshot() -> list[tuple]:
     """Every bucket of every rollup table with its row version (xmin), to prove a re-run rewrote nothing."""
     out: list[tuple] = []
     with connection.cursor() as cursor:
         for table in ("saleschainrollup", "salesdevicerollup", "salesproductrollup", "salesslotrollup", "bookingrollup",
-                      "customerhistoryrollup"):
+                      "customerhistoryrollup", "basketdayrollup"):
             cursor.execute(f"SELECT xmin::text, ctid::text, * FROM analytics_{table} ORDER BY id")
             out.extend((table, *row) for row in cursor.fetchall())
     return out

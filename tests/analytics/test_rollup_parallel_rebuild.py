@@ -32,7 +32,7 @@ from tests.analytics.rollup_support import (
 )
 
 TABLES = ("saleschainrollup", "salesdevicerollup", "salesproductrollup", "salesslotrollup", "bookingrollup",
-          "customerhistoryrollup")
+          "customerhistoryrollup", "basketdayrollup")
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from datetime import timezone as dt_timezone
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 from hypothesis import HealthCheck, given, settings
@@ -18,12 +19,14 @@ from analytics.periods import Period
 from analytics.query import sales_by, sales_count_distinct, sales_top
 from analytics.query.histories import customer_active_months, customer_history
 from analytics.rollups.services import rollup_hourly
+from analytics.selectors.products import _affinity
 from tests.analytics.rollup_support import (
     SaleRow,
     add_sales,
     assert_coarse_match_days,
     clear_chain,
     expected,
+    expected_basket_days,
     expected_histories,
     make_catalog,
     rollup_snapshot,
@@ -126,6 +129,11 @@ def _check(rows: list[SaleRow], tz, ranges: list[tuple[date, date]], catalog) ->
             }
             got_months = customer_active_months(period=period, filters=scope)
             assert len(got_months) == len(set(got_months)) and set(got_months) == want_months, (period, scope)
+        # Affinity from the basket days plus raw baskets equals affinity from raw baskets alone (a filter that
+        # selects every device reads them all raw).
+        assert _affinity(period=period, filters=Filters(), limit=None) == _affinity(
+            period=period, filters=Filters(devices=tuple(device_ids)), limit=None
+        ), period
         # A filter keeps the rollup path (device family) and must still match.
         only = Filters(devices=(device_ids[0],))
         filtered = sales_by(period=period, filters=only)
@@ -162,6 +170,10 @@ def test_rollups_plus_delta_equal_raw_sums(which: str, data: st.DataObject, requ
         rollup_hourly()
         _check(everything, tz, ranges, catalog)
         assert_coarse_match_days()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT local_date, product_a, product_b, baskets FROM analytics_basketdayrollup")
+            held = {(day, a, b): n for day, a, b, n in cursor.fetchall()}
+        assert held == expected_basket_days(everything, tz, catalog, now.astimezone(tz).date())
         before = rollup_snapshot()
         rollup_hourly()
         assert rollup_snapshot() == before
