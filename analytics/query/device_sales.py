@@ -124,11 +124,13 @@ def _device_day_buckets(
     assert scope is not None  # the caller reads buckets only for filters the device rollup carries
     bucket_params.update(scope.params)
     joins, device_where = scope.joins, scope.where
+    # As three arrays in one row: 60,000 rows of three numbers (2,000 devices × 30 days) cost more to fetch as
+    # rows than to read.
     sql = f"""
-        SELECT r.device_id, (r.local_date - %(start)s::date)::bigint, (r.revenue * {MONEY_SCALE})::bigint
+        SELECT array_agg(r.device_id), array_agg((r.local_date - %(start)s::date)::bigint),
+               array_agg((r.revenue * {MONEY_SCALE})::bigint)
         FROM analytics_salesdevicerollup r{joins}
         WHERE r.grain = 'day' AND r.starts_at = ANY(%(starts)s) AND r.starts_at < %(w)s{device_where}
     """
-    rows = fetch_versioned(sql, bucket_params, mark)  # MarksMoved when a job committed after `mark` was read
-    matrix = np.array(rows, dtype=np.int64).reshape(len(rows), 3)
-    return [np.ascontiguousarray(matrix[:, i]) for i in (0, 1, 2)]
+    (devices, days, revenue), = fetch_versioned(sql, bucket_params, mark)  # MarksMoved: a job committed after `mark`
+    return [np.array(column or [], dtype=np.int64) for column in (devices, days, revenue)]
