@@ -235,8 +235,7 @@ def _from_thirds(
         if mark is None:
             return None
         held_until = third_start(min(until + timedelta(days=1), mark.covered_until.astimezone(tz).date()))
-        local_params = {**params, "held_until": held_until, "last_third": third_start(held_until - timedelta(days=1)),
-                        "tz": str(tz)}
+        local_params = {**params, "held_until": held_until, "last_third": third_start(held_until - timedelta(days=1))}
         held = Watermark(local_midnight(held_until, tz), mark.ingested_until)
         return fetch_versioned(build(held, local_params), local_params, mark)
 

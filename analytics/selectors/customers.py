@@ -49,7 +49,7 @@ def customer_analytics(*, period: Period, filters: Filters, limit: int | None = 
 
     activity = customer_active_months(period=period, filters=filters)
     months, first_time, active = cohort_counts(
-        history.customer_ids, _month_numbers(history.first_days),
+        history.customer_ids, _months_of_days(history.first_days),
         np.array([customer for customer, _ in activity], dtype=np.int64),
         np.array([month.year * 12 + month.month - 1 for _, month in activity], dtype=np.int64),
     )
@@ -104,7 +104,7 @@ def _money(e4: int) -> Decimal:
     return Decimal(e4).scaleb(-4)
 
 
-def _month_numbers(days: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+def _months_of_days(days: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     """Day numbers since 1970-01-01 → year * 12 + month - 1 of their month."""
     months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)  # months since 1970-01
     return months + 1970 * 12

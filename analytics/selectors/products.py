@@ -226,13 +226,12 @@ def _affinity(*, period: Period, filters: Filters, limit: int | None) -> list[di
     skus = dict(Product.objects.filter(id__in=ids_seen[ids_seen > 0].tolist()).values_list("id", "sku"))
     if not skus:
         return []
-    known = np.array(sorted(skus), dtype=np.int64)
-    counted = counted[(np.isin(counted[:, 0], known) | (counted[:, 0] == 0))
-                      & (np.isin(counted[:, 1], known) | (counted[:, 1] == 0))]  # a product deleted since its day
+    ids = np.array(sorted(skus), dtype=np.int64)
+    counted = counted[(np.isin(counted[:, 0], ids) | (counted[:, 0] == 0))
+                      & (np.isin(counted[:, 1], ids) | (counted[:, 1] == 0))]  # a product deleted since its day
     # Each product as the rank of its SKU (in Python's order, which the rules' ties follow): integers factorize
     # and sort many times faster than 200,000 SKU strings, and the ranks map back to SKUs for the pairs shown.
     by_sku = sorted(skus, key=skus.__getitem__)
-    ids = np.array(sorted(skus), dtype=np.int64)
     rank_of_id = np.empty(len(ids), dtype=np.int64)
     rank_of_id[np.searchsorted(ids, np.array(by_sku, dtype=np.int64))] = np.arange(len(by_sku))
     counts = _summed_counts(
