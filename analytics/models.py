@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 
@@ -202,6 +203,35 @@ class BasketDayRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.local_date:%Y-%m-%d} {self.product_a}/{self.product_b}: {self.baskets}"
+
+
+class SlotStockRollup(models.Model):
+    """Per planogram slot, at the rollup marks it carries (analytics.rollups.slot_stock): its last fill, the units sold
+    from it since, and its units per local day of the 14 days up to the watermark's, cumulative. The inventory
+    reads a row per slot and the sales the marks leave out, instead of each slot's sales of two weeks. Rows of other
+    marks, and the slots of a machine whose visits or fills changed since (SlotStockDirty), are read raw."""
+
+    slot_id = models.BigIntegerField(primary_key=True)
+    filled_at = models.DateTimeField(null=True, help_text="the visit of the slot's last fill (none: never filled)")
+    level_after = models.IntegerField(null=True)
+    sold_since = models.BigIntegerField(help_text="units sold from the slot after the fill, before the watermark")
+    first_day = models.DateField(help_text="the local day `cumulative` starts on")
+    cumulative = ArrayField(models.BigIntegerField(), help_text="units sold from first_day through each day, before the watermark")
+    covered_until = models.DateTimeField()
+    ingested_until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"slot {self.slot_id} through {self.covered_until:%Y-%m-%d %H:%M}"
+
+
+class SlotStockDirty(models.Model):
+    """A machine whose service visits or slot fills changed since the slot stock rows were computed: written by
+    database triggers on routes_servicevisit and routes_slotfill (migration 0013), cleared by the next rollup job."""
+
+    device_id = models.BigIntegerField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"device {self.device_id}: slot stock to recompute"
 
 
 class RollupWatermark(models.Model):

@@ -6,12 +6,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from analytics.filters import PLANOGRAM, Filters
+from analytics.periods import local_midnight
+from analytics.query import current_chain
+from analytics.query.marks import Watermark, fetch_versioned, read_at_marks
 from analytics.query.raw import fetch_tuples
+from analytics.rollups import slot_stock
 
-__all__ = ["run_visit_totals", "slot_stock_since_fill", "visit_serviced_revenue"]
+__all__ = ["SlotStock", "run_visit_totals", "slot_stock_since_fill", "visit_serviced_revenue"]
 
 
 # Each asked-for visit's previous completed visit by LAG over its machine's completed visits from the first asked
@@ -86,78 +90,126 @@ def run_visit_totals(*, run_ids: Sequence[int]) -> dict[int, tuple[Decimal, Deci
     return {int(run): (Decimal(cash), Decimal(revenue)) for run, cash, revenue in fetch_tuples(sql, {"runs": list(run_ids)})}
 
 
+class SlotStock(NamedTuple):
+    slot_id: int
+    device_id: int
+    asset: str
+    slot_code: str
+    product_id: int
+    sku: str
+    product_name: str
+    capacity: int
+    par_level: int
+    level_after: int | None  # None: never filled
+    filled_at: datetime | None
+    sold_since: int
+    window_units: int
+
+
 def slot_stock_since_fill(
     *, filters: Filters, now: datetime, window: tuple[datetime, datetime] | None = None
-) -> list[dict[str, Any]]:
+) -> list[SlotStock]:
     """Every slot of the planograms in force: its last fill (level_after, when) and the units sold from it since.
 
     Units sold since = Σ quantity of the device's sales with that slot code after the fill's visit
     and up to `now`. A slot never filled has level_after and filled_at None. A fill is recorded on a visit to
     the slot's own machine (SlotFill.clean checks it), so the slot's last fill is found among its machine's visits.
-    `window` [from, until): also the slot's units sold in it ("window_units"), read in the same index range.
+    `window` [from, until): also the slot's units sold in it ("window_units"). In no particular order (sorting
+    20,000 rows by name in the database's collation costs more than the rest of the statement).
+
+    Each slot the rollup jobs hold at the current marks (analytics.rollups.slot_stock) is its row plus the sales the
+    marks leave out; the others (stale machines, new slots, a window that does not start at a local midnight within
+    the held days) are read from raw rows: one range of the (device, slot code, sold_at) index from the earlier of
+    the fill and the window.
     """
     scope = filters.scope(PLANOGRAM, joined=("d", "l", "p"))
     assert scope is not None  # planogram slots carry every sales filter
     window_lo, window_hi = window or (now, now)
-    params: dict[str, Any] = {"now": now, "window_lo": window_lo, "window_hi": window_hi, **scope.params}
-    sql = f"""
-        WITH slots AS MATERIALIZED (
-            SELECT ps.id, ps.device_id, d.asset, ps.slot_code, ps.product_id, p.sku, p.name, ps.capacity, ps.par_level
-            FROM fleet_planogramslot ps
-            JOIN fleet_device d ON d.id = ps.device_id
-            JOIN fleet_location l ON l.id = d.location_id
-            JOIN fleet_product p ON p.id = ps.product_id
-            WHERE ps.valid_to IS NULL AND d.retired_at IS NULL{scope.where}
-        ),
-        -- Each machine's newest visit (its (device, visited_at) index), and the slots that visit filled: a visit
-        -- usually fills every slot, so a probe per machine instead of one per slot.
-        newest AS (
-            SELECT f.slot_id, f.level_after, v.visited_at
-            FROM (SELECT DISTINCT device_id FROM slots) m
-            CROSS JOIN LATERAL (
-                SELECT v.id, v.visited_at FROM routes_servicevisit v
-                WHERE v.device_id = m.device_id AND v.visited_at <= %(now)s
-                ORDER BY v.visited_at DESC, v.id DESC LIMIT 1
-            ) v
-            JOIN routes_slotfill f ON f.visit_id = v.id
+    tz = current_chain().tz
+    window_day = window_lo.astimezone(tz).date()
+    params: dict[str, Any] = {
+        "now": now, "fills_until": now, "window_lo": window_lo, "window_hi": window_hi, "window_day": window_day,
+        **scope.params,
+    }
+    sql = _SLOT_STOCK.format(where=scope.where, fills=slot_stock.LAST_FILLS.format(slots="unheld"))
+
+    def read(mark: Watermark | None) -> list[tuple[Any, ...]]:
+        held = (
+            mark is not None and mark.covered_until <= now and window_hi >= mark.covered_until
+            and local_midnight(window_day, tz) == window_lo
         )
-        SELECT ps.id, ps.device_id, ps.asset, ps.slot_code, ps.product_id, ps.sku, ps.name, ps.capacity, ps.par_level,
-               lf.level_after, lf.visited_at AT TIME ZONE 'UTC', sold.since_fill, sold.in_window
-        FROM slots ps
-        LEFT JOIN newest n ON n.slot_id = ps.id
-        LEFT JOIN LATERAL (
-            SELECT n.level_after, n.visited_at WHERE n.slot_id IS NOT NULL
-            UNION ALL
-            -- A slot the newest visit skipped: the machine's visits newest first, the first that filled it.
-            -- (OFFSET 0 keeps the fill lookup a probe per visit: joined, the planner hashes all of them.)
-            (SELECT f.level_after, v.visited_at FROM routes_servicevisit v
-             CROSS JOIN LATERAL (
-                 SELECT f.level_after FROM routes_slotfill f WHERE f.visit_id = v.id AND f.slot_id = ps.id OFFSET 0
-             ) f
-             WHERE n.slot_id IS NULL AND v.device_id = ps.device_id AND v.visited_at <= %(now)s
-             ORDER BY v.visited_at DESC, v.id DESC LIMIT 1)
-        ) lf ON TRUE
-        CROSS JOIN LATERAL (
-            -- One range of the (device, slot code, sold_at) index from the earlier of the fill and the window.
-            SELECT COALESCE(SUM(s.quantity) FILTER (WHERE s.sold_at > lf.visited_at AND s.sold_at <= %(now)s), 0),
-                   COALESCE(SUM(s.quantity) FILTER (WHERE s.sold_at >= %(window_lo)s AND s.sold_at < %(window_hi)s), 0)
-            FROM fleet_sale s
-            WHERE s.device_id = ps.device_id AND s.slot_code = ps.slot_code
-              AND s.sold_at >= LEAST(COALESCE(lf.visited_at, %(window_lo)s), %(window_lo)s)
-              AND s.sold_at <= GREATEST(%(now)s, %(window_hi)s)
-        ) AS sold (since_fill, in_window)
-        ORDER BY ps.asset, ps.slot_code
-    """
-    # filled_at is read as UTC wall time (psycopg's C loader) and made aware here: 20,000 aware loads through the
-    # driver's time zone adapter cost more than the query's planogram joins.
-    rows = [
-        {
-            "slot_id": slot_id, "device_id": device_id, "asset": asset, "slot_code": slot_code, "product_id": product_id,
-            "sku": sku, "product_name": name, "capacity": capacity, "par_level": par_level, "level_after": level_after,
-            "filled_at": None if filled_at is None else filled_at.replace(tzinfo=UTC), "sold_since": sold_since,
-            "window_units": window_units,
-        }
-        for slot_id, device_id, asset, slot_code, product_id, sku, name, capacity, par_level, level_after, filled_at,
-        sold_since, window_units in fetch_tuples(sql, params)
+        if not held or mark is None:
+            return fetch_tuples(sql, {**params, "held": False, "w": now, "i": now})
+        return fetch_versioned(sql, {**params, "held": True, "w": mark.covered_until, "i": mark.ingested_until}, mark)
+
+    fetched = read_at_marks(read)
+    # filled_at is read as UTC wall time (psycopg's C loader) and made aware here, once per visit (a visit fills
+    # about ten slots): 20,000 aware loads through the driver's time zone adapter cost more than the query's joins.
+    aware: dict[datetime, datetime] = {}
+    return [
+        SlotStock._make(row if row[10] is None else (
+            *row[:10], aware.get(row[10]) or aware.setdefault(row[10], row[10].replace(tzinfo=UTC)), *row[11:]
+        ))
+        for row in (read(None) if fetched is None else fetched)
     ]
-    return rows
+
+
+_SLOT_STOCK = f"""
+    WITH slots AS MATERIALIZED (
+        SELECT ps.id, ps.device_id, d.asset, ps.slot_code, ps.product_id, p.sku, p.name, ps.capacity, ps.par_level
+        FROM fleet_planogramslot ps
+        JOIN fleet_device d ON d.id = ps.device_id
+        JOIN fleet_location l ON l.id = d.location_id
+        JOIN fleet_product p ON p.id = ps.product_id
+        WHERE ps.valid_to IS NULL AND d.retired_at IS NULL{{where}}
+    ),
+    -- The held rows at the marks (%(w)s, %(i)s), their window from the cumulative days: through the last day less
+    -- through the day before the window's first (k its position in the days).
+    held AS MATERIALIZED (
+        SELECT h.slot_id, h.filled_at, h.level_after, h.sold_since,
+               CASE WHEN k <= 1 THEN h.cumulative[{slot_stock.DAYS}] WHEN k > {slot_stock.DAYS} THEN 0
+                    ELSE h.cumulative[{slot_stock.DAYS}] - h.cumulative[k - 1] END AS window_units
+        FROM slots ps
+        JOIN {slot_stock.TABLE} h ON h.slot_id = ps.id
+        CROSS JOIN LATERAL (SELECT (%(window_day)s::date - h.first_day) + 1 AS k) AS position
+        WHERE %(held)s AND h.covered_until = %(w)s AND h.ingested_until = %(i)s
+          AND ps.device_id NOT IN (SELECT x.device_id FROM {slot_stock.DIRTY} x)
+    ),
+    -- The sales the marks leave out: sold at or after W, or before it and ingested since I.
+    delta AS MATERIALIZED (
+        SELECT s.device_id, s.slot_code, s.sold_at, s.quantity FROM fleet_sale s WHERE %(held)s AND s.sold_at >= %(w)s
+        UNION ALL
+        SELECT s.device_id, s.slot_code, s.sold_at, s.quantity FROM fleet_sale s
+        WHERE %(held)s AND s.ingested_at >= %(i)s AND s.sold_at < %(w)s
+    ),
+    held_delta AS (
+        SELECT h.slot_id,
+               SUM(d.quantity) FILTER (WHERE d.sold_at > h.filled_at AND d.sold_at <= %(now)s) AS since_fill,
+               SUM(d.quantity) FILTER (WHERE d.sold_at >= %(window_lo)s AND d.sold_at < %(window_hi)s) AS in_window
+        FROM delta d
+        JOIN slots ps ON ps.device_id = d.device_id AND ps.slot_code = d.slot_code
+        JOIN held h ON h.slot_id = ps.id
+        GROUP BY h.slot_id
+    ),
+    unheld AS MATERIALIZED (SELECT ps.* FROM slots ps WHERE ps.id NOT IN (SELECT h.slot_id FROM held h)),
+    {{fills}}
+    SELECT ps.id, ps.device_id, ps.asset, ps.slot_code, ps.product_id, ps.sku, ps.name, ps.capacity, ps.par_level,
+           h.level_after, h.filled_at AT TIME ZONE 'UTC', h.sold_since + COALESCE(hd.since_fill, 0),
+           h.window_units + COALESCE(hd.in_window, 0)
+    FROM slots ps
+    JOIN held h ON h.slot_id = ps.id
+    LEFT JOIN held_delta hd ON hd.slot_id = ps.id
+    UNION ALL
+    SELECT ps.id, ps.device_id, ps.asset, ps.slot_code, ps.product_id, ps.sku, ps.name, ps.capacity, ps.par_level,
+           f.level_after, f.visited_at AT TIME ZONE 'UTC', sold.since_fill, sold.in_window
+    FROM unheld ps
+    JOIN filled f ON f.slot_id = ps.id
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(SUM(s.quantity) FILTER (WHERE s.sold_at > f.visited_at AND s.sold_at <= %(now)s), 0),
+               COALESCE(SUM(s.quantity) FILTER (WHERE s.sold_at >= %(window_lo)s AND s.sold_at < %(window_hi)s), 0)
+        FROM fleet_sale s
+        WHERE s.device_id = ps.device_id AND s.slot_code = ps.slot_code
+          AND s.sold_at >= LEAST(COALESCE(f.visited_at, %(window_lo)s), %(window_lo)s)
+          AND s.sold_at <= GREATEST(%(now)s, %(window_hi)s)
+    ) AS sold (since_fill, in_window)
+"""

@@ -12,8 +12,8 @@ from django.utils import timezone
 from analytics.filters import Filters
 from analytics.periods import Period
 from analytics.query import current_chain, local_today
-from analytics.query.stock_and_visits import slot_stock_since_fill
-from analytics.selectors._common import ratio, sales_filters_apply, truncate
+from analytics.query.stock_and_visits import SlotStock, slot_stock_since_fill
+from analytics.selectors._common import Truncated, sales_filters_apply
 from routes.models import Route, RouteRun
 
 VELOCITY_DAYS = 14
@@ -34,44 +34,50 @@ def _risk(stock: int | None, days_until_empty: float | None) -> str:
     return "low"
 
 
-def slot_stock(*, filters: Filters, today: date | None = None) -> list[dict[str, Any]]:
-    """Every slot in force: estimated stock = level after its last fill − units sold from it since (≥ 0).
+def _estimate(slot: SlotStock) -> tuple[int | None, float, float | None, str]:
+    """(estimated stock, daily velocity, days until empty, risk) of one slot in force.
 
-    velocity = units sold from the slot over the last 14 local days (today included) / 14;
-    days_until_empty = stock / velocity (None when nothing sold); risk: out (stock 0), high (≤ 2
-    days), medium (≤ 7 days), low, or unknown (never filled).
+    estimated stock = level after its last fill − units sold from it since (≥ 0); velocity = units sold
+    from the slot over the last 14 local days (today included) / 14; days until empty = stock / velocity
+    (None when nothing sold); risk: out (stock 0), high (≤ 2 days), medium (≤ 7 days), low, or unknown
+    (never filled).
     """
+    velocity = slot.window_units / VELOCITY_DAYS
+    stock = None if slot.level_after is None else max(0, slot.level_after - slot.sold_since)
+    days_until_empty = None if stock is None or velocity == 0 else stock / velocity
+    return stock, velocity, days_until_empty, _risk(stock, days_until_empty)
+
+
+def _row(slot: SlotStock, estimate: tuple[int | None, float, float | None, str]) -> dict[str, Any]:
+    stock, velocity, days_until_empty, risk = estimate
+    return {
+        "slot_id": slot.slot_id,
+        "device_id": slot.device_id,
+        "asset": slot.asset,
+        "slot": slot.slot_code,
+        "product_id": slot.product_id,
+        "sku": slot.sku,
+        "product_name": slot.product_name,
+        "capacity": slot.capacity,
+        "par_level": slot.par_level,
+        "last_fill_at": slot.filled_at,
+        "level_after_fill": slot.level_after,
+        "sold_since_fill": slot.sold_since,
+        "estimated_stock": stock,
+        "daily_velocity": velocity,
+        "days_until_empty": days_until_empty,
+        "risk": risk,
+    }
+
+
+def _slots_and_estimates(
+    *, filters: Filters, today: date
+) -> tuple[list[SlotStock], list[tuple[int | None, float, float | None, str]]]:
     if not sales_filters_apply(filters):
-        return []
-    today = today or local_today()
+        return [], []
     window = Period.last_days(VELOCITY_DAYS, today).bounds(current_chain().tz)
     slots = slot_stock_since_fill(filters=filters, now=timezone.now(), window=window)
-    rows: list[dict[str, Any]] = []
-    for slot in slots:
-        velocity = ratio(int(slot["window_units"]), VELOCITY_DAYS)
-        stock = None if slot["level_after"] is None else max(0, int(slot["level_after"]) - int(slot["sold_since"]))
-        days_until_empty = None if stock is None or velocity == 0 else stock / velocity
-        rows.append(
-            {
-                "slot_id": slot["slot_id"],
-                "device_id": slot["device_id"],
-                "asset": slot["asset"],
-                "slot": slot["slot_code"],
-                "product_id": slot["product_id"],
-                "sku": slot["sku"],
-                "product_name": slot["product_name"],
-                "capacity": slot["capacity"],
-                "par_level": slot["par_level"],
-                "last_fill_at": slot["filled_at"],
-                "level_after_fill": slot["level_after"],
-                "sold_since_fill": int(slot["sold_since"]),
-                "estimated_stock": stock,
-                "daily_velocity": velocity,
-                "days_until_empty": days_until_empty,
-                "risk": _risk(stock, days_until_empty),
-            }
-        )
-    return rows
+    return slots, [_estimate(slot) for slot in slots]
 
 
 def pick_list(*, route: Route, slots: list[dict[str, Any]], today: date) -> dict[str, Any]:
@@ -126,17 +132,32 @@ def pick_list(*, route: Route, slots: list[dict[str, Any]], today: date) -> dict
 
 
 def inventory(*, filters: Filters, route: Route | None = None, limit: int | None = None) -> dict[str, Any]:
+    """The slots of slot_stock, most at risk first (out, high, medium, unknown, low; sooner empty first), the count
+    per risk, and the route's pick list. Only the rows shown become dicts: 20,000 slots are ranked as tuples."""
     today = local_today()
-    slots = slot_stock(filters=filters, today=today)
-    ordered = sorted(
-        slots,
-        key=lambda s: (RISK_ORDER[s["risk"]], s["days_until_empty"] if s["days_until_empty"] is not None else math.inf, s["asset"], s["slot"]),
+    slots, estimates = _slots_and_estimates(filters=filters, today=today)
+    order = sorted(
+        range(len(slots)),
+        key=lambda i: (
+            RISK_ORDER[estimates[i][3]], math.inf if estimates[i][2] is None else estimates[i][2], slots[i].asset,
+            slots[i].slot_code,
+        ),
     )
-    summary = {risk: sum(1 for s in slots if s["risk"] == risk) for risk in RISK_ORDER}
+    summary = dict.fromkeys(RISK_ORDER, 0)
+    for estimate in estimates:
+        summary[estimate[3]] += 1
+    shown = order if limit is None else order[:limit]
+    picked = []
+    if route is not None:
+        devices = set(route.stops.values_list("device_id", flat=True))
+        picked = sorted(
+            (_row(slot, estimate) for slot, estimate in zip(slots, estimates, strict=True) if slot.device_id in devices),
+            key=lambda row: (row["asset"], row["slot"]),
+        )
     return {
         "as_of": timezone.now(),
         "today": today,
-        "slots": truncate(ordered, limit),
+        "slots": Truncated([_row(slots[i], estimates[i]) for i in shown], len(slots)),
         "risk_summary": summary,
-        "pick_list": pick_list(route=route, slots=slots, today=today) if route is not None else None,
+        "pick_list": pick_list(route=route, slots=picked, today=today) if route is not None else None,
     }

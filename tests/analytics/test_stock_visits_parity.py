@@ -19,6 +19,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from analytics.filters import NO_FILTERS
+from analytics.models import SlotStockDirty, SlotStockRollup
+from analytics.periods import local_midnight
 from analytics.query.stock_and_visits import run_visit_totals, slot_stock_since_fill, visit_serviced_revenue
 from analytics.rollups.services import rollup_hourly
 from fleet.models import PlanogramSlot, Sale
@@ -30,7 +32,7 @@ from tests.conftest import ChainFixture
 DST_DAY = f.local("2026-10-25 00:30")
 
 
-def _history(rng: random.Random, now: datetime) -> dict[str, Any]:
+def _history(rng: random.Random, now: datetime, first: datetime = DST_DAY) -> dict[str, Any]:
     here = f.location("PL")
     items = [f.product(f"PP{i}") for i in range(4)]
     machines = [f.device(f"PD{i}", here) for i in range(3)]
@@ -40,7 +42,7 @@ def _history(rng: random.Random, now: datetime) -> dict[str, Any]:
             slots.append(f.slot(machine, f"A{k}", items[(m + k) % 4], now - timedelta(days=90), capacity=10 + k))
     visits: list[ServiceVisit] = []
     for machine in machines:
-        at = DST_DAY - timedelta(hours=72)
+        at = first - timedelta(hours=72)
         while at < now - timedelta(hours=2):
             visit = ServiceVisit.objects.create(device=machine, visited_at=at, completed=rng.random() > 0.2)
             visits.append(visit)
@@ -53,7 +55,7 @@ def _history(rng: random.Random, now: datetime) -> dict[str, Any]:
         for slot in slots:
             if slot.device_id == visit.device_id and rng.random() < 0.8:  # some slots skipped at a visit
                 SlotFill.objects.create(visit=visit, slot=slot, units_added=1, level_after=rng.randint(5, slot.capacity))
-    start = DST_DAY - timedelta(hours=80)
+    start = first - timedelta(hours=80)
     for _ in range(400):
         slot = rng.choice(slots)
         at = start + (now - start) * rng.random()
@@ -87,6 +89,15 @@ def _expected_stock(slots: list[PlanogramSlot], now: datetime) -> dict[int, tupl
     return expected
 
 
+def _expected_window(slots: list[PlanogramSlot], window: tuple[datetime, datetime]) -> dict[int, int]:
+    sales = list(Sale.objects.all())
+    return {
+        slot.id: sum(s.quantity for s in sales if s.device_id == slot.device_id and s.slot_code == slot.slot_code
+                     and window[0] <= s.sold_at < window[1])
+        for slot in slots
+    }
+
+
 def _expected_serviced(visits: list[ServiceVisit]) -> dict[int, Decimal]:
     sales = list(Sale.objects.all())
     done = sorted((v for v in visits if v.completed), key=lambda v: (v.device_id, v.visited_at, v.id))
@@ -108,19 +119,14 @@ def test_stock_and_serviced_revenue_equal_a_plain_computation(chain_a: ChainFixt
     history = _history(rng, now)
     rollup_hourly()  # the marks move; the readers read raw rows and must not care
     _late_sales(rng, history["slots"], now)
-    sales = list(Sale.objects.all())
     for at in (now, DST_DAY + timedelta(hours=3), DST_DAY - timedelta(hours=5)):
         # A window across the DST day that starts before some slots' last fills and ends after `at`.
         window = (DST_DAY - timedelta(hours=30), at + timedelta(hours=7))
         rows = slot_stock_since_fill(filters=NO_FILTERS, now=at, window=window)
-        got = {row["slot_id"]: (row["level_after"], row["filled_at"], int(row["sold_since"])) for row in rows}
+        got = {row.slot_id: (row.level_after, row.filled_at, row.sold_since) for row in rows}
         assert got == _expected_stock(history["slots"], at)
-        in_window = {
-            slot.id: sum(s.quantity for s in sales if s.device_id == slot.device_id and s.slot_code == slot.slot_code
-                         and window[0] <= s.sold_at < window[1])
-            for slot in history["slots"]
-        }
-        assert {row["slot_id"]: int(row["window_units"]) for row in rows} == in_window
+        in_window = _expected_window(history["slots"], window)
+        assert {row.slot_id: row.window_units for row in rows} == in_window
         assert any(in_window.values())
     visit_ids = [v.id for v in history["visits"]]
     expected = _expected_serviced(history["visits"])
@@ -139,6 +145,43 @@ def test_stock_and_serviced_revenue_equal_a_plain_computation(chain_a: ChainFixt
         run_id: (Decimal("2.50") * len(ids[::2]), sum((expected.get(v, Decimal(0)) for v in ids), Decimal(0)))
         for run_id, ids in members.items()
     }
+
+
+def test_slot_stock_the_rollup_jobs_hold_equals_a_plain_computation(chain_a: ChainFixture, in_chain_a: ChainFixture) -> None:
+    """The rows a job keeps plus the sales its marks leave out (sold since W, ingested since I); machines whose
+    visits or fills any statement touched since are read raw, until the next job holds them again."""
+    rng = random.Random(3)
+    history = _history(rng, timezone.now(), first=timezone.now() - timedelta(days=17))
+    slots, machines = history["slots"], sorted({slot.device_id for slot in history["slots"]})
+    rollup_hourly()
+    assert SlotStockRollup.objects.count() == len(slots) and not SlotStockDirty.objects.exists()
+    _late_sales(rng, slots, timezone.now())
+    for slot in slots[::2]:  # after the watermark: today's sales, and one ahead of the clock inside the window
+        f.sale(slot.device, slot.product, timezone.now(), "2.00", quantity=3, slot=slot.slot_code)
+    f.sale(slots[1].device, slots[1].product, timezone.now() + timedelta(minutes=30), "2.00", quantity=5,
+           slot=slots[1].slot_code)
+    # Machine 0 is visited and refilled after the job; a fill of machine 1 is corrected in place.
+    visit = ServiceVisit.objects.create(device_id=machines[0], visited_at=timezone.now())
+    for slot in slots:
+        if slot.device_id == machines[0] and slot.slot_code != "A2":
+            SlotFill.objects.create(visit=visit, slot=slot, units_added=4, level_after=slot.capacity)
+    corrected = SlotFill.objects.filter(slot__device_id=machines[1]).order_by("-visit__visited_at").first()
+    assert corrected is not None
+    SlotFill.objects.filter(pk=corrected.pk).update(level_after=1)
+    assert set(SlotStockDirty.objects.values_list("device_id", flat=True)) == set(machines[:2])
+
+    for _ in range(2):  # as the job left them (machine 2 held, 0 and 1 raw), then all held again
+        tz = in_chain_a.chain.tz
+        today = timezone.localtime(timezone.now(), tz).date()
+        window = (local_midnight(today - timedelta(days=13), tz), local_midnight(today + timedelta(days=1), tz))
+        at = timezone.now()
+        rows = slot_stock_since_fill(filters=NO_FILTERS, now=at, window=window)
+        assert {row.slot_id: (row.level_after, row.filled_at, row.sold_since) for row in rows} == (
+            _expected_stock(slots, at)
+        )
+        assert {row.slot_id: row.window_units for row in rows} == _expected_window(slots, window)
+        rollup_hourly()
+        assert not SlotStockDirty.objects.exists()
 
 
 def test_a_visit_fills_only_its_own_machine(chain_a: ChainFixture, in_chain_a: ChainFixture) -> None:
