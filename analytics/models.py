@@ -224,6 +224,29 @@ class SlotStockRollup(models.Model):
         return f"slot {self.slot_id} through {self.covered_until:%Y-%m-%d %H:%M}"
 
 
+class VisitRevenueRollup(models.Model):
+    """Per completed service visit before the watermark: the revenue its machine took since its previous completed
+    visit, over the sales ingested before the marks' I (analytics.rollups.visits). The route runs read a row per
+    visit and the late sales, instead of each visit's sales; a machine marked in SlotStockDirty is read raw."""
+
+    visit_id = models.BigIntegerField(primary_key=True)
+    route_run_id = models.BigIntegerField(null=True)
+    device_id = models.BigIntegerField(db_index=True)
+    previous_at = models.DateTimeField(help_text="the machine's previous completed visit")
+    visited_at = models.DateTimeField()
+    revenue = models.DecimalField(max_digits=20, decimal_places=4)
+
+    class Meta:
+        # A range's runs read their visits' rows from the index alone.
+        indexes = [
+            models.Index(fields=["route_run_id"], include=["visit_id", "device_id", "previous_at", "visited_at", "revenue"],
+                         name="visit_revenue_run_cover"),
+        ]
+
+    def __str__(self) -> str:
+        return f"visit {self.visit_id}: {self.revenue}"
+
+
 class SlotStockDirty(models.Model):
     """A machine whose service visits or slot fills changed since the slot stock rows were computed: written by
     database triggers on routes_servicevisit and routes_slotfill (migration 0013), cleared by the next rollup job."""

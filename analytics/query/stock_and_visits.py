@@ -13,22 +13,21 @@ from analytics.periods import local_midnight
 from analytics.query import current_chain
 from analytics.query.marks import Watermark, fetch_versioned, read_at_marks
 from analytics.query.raw import fetch_tuples
-from analytics.rollups import slot_stock
+from analytics.rollups import slot_stock, visits
 
 __all__ = ["SlotStock", "run_visit_totals", "slot_stock_since_fill", "visit_serviced_revenue"]
 
 
-# Each asked-for visit's previous completed visit by LAG over its machine's completed visits from the first asked
+# Each wanted visit's previous completed visit by LAG over its machine's completed visits from the first wanted
 # one to the last (one index range per machine, plus one probe for the visit just before), then the machine's sales
-# in between from the covering (device, sold_at) INCLUDE (amount) index: the cost follows the visits asked for, not
-# the history of visits or sales. {asked} selects the completed visits (id, device_id, visited_at); {answer} reads
-# `serviced` (id, revenue).
+# in between from the covering (device, sold_at) INCLUDE (amount) index: the cost follows the visits wanted, not
+# the history of visits or sales. CTEs to follow one named `wanted` (id, device_id, visited_at: completed visits);
+# defines `serviced` (id, revenue).
 _SERVICED = """
-    WITH asked AS MATERIALIZED ({asked}),
     firsts AS MATERIALIZED (
         SELECT DISTINCT ON (device_id) device_id, visited_at, id,
                MAX(visited_at) OVER (PARTITION BY device_id) AS until
-        FROM asked ORDER BY device_id, visited_at, id
+        FROM wanted ORDER BY device_id, visited_at, id
     ),
     span AS (
         SELECT v.id, v.device_id, v.visited_at FROM firsts f
@@ -54,9 +53,8 @@ _SERVICED = """
             WHERE s.device_id = w.device_id AND s.sold_at <= w.visited_at AND s.sold_at > w.previous_at
         ), 0) AS revenue
         FROM windows w
-        WHERE w.previous_at IS NOT NULL AND w.id IN (SELECT id FROM asked)
+        WHERE w.previous_at IS NOT NULL AND w.id IN (SELECT id FROM wanted)
     )
-    {answer}
 """
 
 
@@ -67,11 +65,53 @@ def visit_serviced_revenue(*, visit_ids: Sequence[int]) -> dict[int, Decimal]:
     """
     if not visit_ids:
         return {}
-    sql = _SERVICED.format(
-        asked="SELECT x.id, x.device_id, x.visited_at FROM routes_servicevisit x WHERE x.id = ANY(%(visits)s) AND x.completed",
-        answer="SELECT id, revenue FROM serviced",
-    )
+    sql = f"""
+        WITH wanted AS MATERIALIZED (
+            SELECT x.id, x.device_id, x.visited_at FROM routes_servicevisit x WHERE x.id = ANY(%(visits)s) AND x.completed
+        ),
+        {_SERVICED}
+        SELECT id, revenue FROM serviced
+    """
     return {int(visit_id): Decimal(revenue) for visit_id, revenue in fetch_tuples(sql, {"visits": list(visit_ids)})}
+
+
+# The runs' visits; those the rollup jobs hold (analytics.rollups.visits: before W, machine not stale) are their row
+# plus the sales ingested since I in their window; the other completed ones are `wanted` by _SERVICED.
+_RUN_TOTALS = f"""
+    WITH asked AS MATERIALIZED (
+        SELECT x.id, x.route_run_id, x.device_id, x.visited_at, x.completed, x.cash_collected
+        FROM routes_servicevisit x WHERE x.route_run_id = ANY(%(runs)s)
+    ),
+    -- The runs' rows (their index alone), kept where the visit still is as the row has it.
+    held AS MATERIALIZED (
+        SELECT a.id, a.route_run_id, a.device_id, a.visited_at, h.previous_at, h.revenue
+        FROM asked a
+        JOIN {visits.TABLE} h ON h.visit_id = a.id AND h.visited_at = a.visited_at
+        WHERE %(held)s AND h.route_run_id = ANY(%(runs)s) AND a.completed AND a.visited_at < %(w)s
+          AND a.device_id NOT IN (SELECT x.device_id FROM {slot_stock.DIRTY} x)
+    ),
+    late AS MATERIALIZED (
+        SELECT s.device_id, s.sold_at, s.amount FROM fleet_sale s
+        WHERE %(held)s AND s.ingested_at >= %(i)s AND s.sold_at < %(w)s
+    ),
+    wanted AS MATERIALIZED (
+        SELECT a.id, a.device_id, a.visited_at FROM asked a WHERE a.completed AND a.id NOT IN (SELECT id FROM held)
+    ),
+    {_SERVICED},
+    -- Summed per run from the parts (each a few rows per visit at most), not joined back to every visit first.
+    revenue AS (
+        SELECT route_run_id, revenue FROM held
+        UNION ALL
+        SELECT h.route_run_id, l.amount FROM late l
+        JOIN held h ON h.device_id = l.device_id AND l.sold_at > h.previous_at AND l.sold_at <= h.visited_at
+        UNION ALL
+        SELECT a.route_run_id, sv.revenue FROM serviced sv JOIN asked a ON a.id = sv.id
+    ),
+    per_run AS (SELECT route_run_id, SUM(revenue) AS revenue FROM revenue GROUP BY route_run_id)
+    SELECT c.route_run_id, c.cash, COALESCE(p.revenue, 0)
+    FROM (SELECT route_run_id, COALESCE(SUM(cash_collected), 0) AS cash FROM asked GROUP BY route_run_id) AS c
+    LEFT JOIN per_run p ON p.route_run_id = c.route_run_id
+"""
 
 
 def run_visit_totals(*, run_ids: Sequence[int]) -> dict[int, tuple[Decimal, Decimal]]:
@@ -79,15 +119,17 @@ def run_visit_totals(*, run_ids: Sequence[int]) -> dict[int, tuple[Decimal, Deci
     visit_serviced_revenue counts it), in one statement: the runs' 20,000 visits never travel to Python."""
     if not run_ids:
         return {}
-    sql = _SERVICED.format(
-        asked="SELECT x.id, x.device_id, x.visited_at FROM routes_servicevisit x"
-              " WHERE x.route_run_id = ANY(%(runs)s) AND x.completed",
-        answer="""SELECT v.route_run_id, COALESCE(SUM(v.cash_collected), 0), COALESCE(SUM(sv.revenue), 0)
-    FROM routes_servicevisit v LEFT JOIN serviced sv ON sv.id = v.id
-    WHERE v.route_run_id = ANY(%(runs)s)
-    GROUP BY v.route_run_id""",
-    )
-    return {int(run): (Decimal(cash), Decimal(revenue)) for run, cash, revenue in fetch_tuples(sql, {"runs": list(run_ids)})}
+    params: dict[str, Any] = {"runs": list(run_ids)}
+
+    def read(mark: Watermark | None) -> list[tuple[Any, ...]]:
+        if mark is None:
+            return fetch_tuples(_RUN_TOTALS, {**params, "held": False, "w": None, "i": None})
+        return fetch_versioned(_RUN_TOTALS, {**params, "held": True, "w": mark.covered_until, "i": mark.ingested_until}, mark)
+
+    fetched = read_at_marks(read)
+    return {
+        int(run): (Decimal(cash), Decimal(revenue)) for run, cash, revenue in (read(None) if fetched is None else fetched)
+    }
 
 
 class SlotStock(NamedTuple):

@@ -35,7 +35,7 @@ from django.utils import timezone
 from analytics.models import DirtyRange, RollupRun, RollupWatermark
 from analytics.periods import local_midnight, next_month
 from analytics.query.changes import compact_changes
-from analytics.rollups import baskets, customers, parallel, slot_stock, sql
+from analytics.rollups import baskets, customers, parallel, slot_stock, sql, visits
 from chains.tenancy import current_schema
 
 logger = logging.getLogger(__name__)
@@ -314,7 +314,9 @@ def rollup_hourly(*, extra_days: Iterable[date] = ()) -> RollupReport:
         report.changed_rows = _refresh(
             runs=report.days, tz=tz, covered_until=now, ingested_until=now, incremental=True
         )
-        report.changed_rows += slot_stock.refresh(tz=tz, covered_until=now, ingested_until=now)
+        seen, stale = slot_stock.stale_machines()
+        report.changed_rows += visits.refresh(devices=stale, days=report.days, tz=tz, covered_until=now, ingested_until=now)
+        report.changed_rows += slot_stock.refresh(tz=tz, covered_until=now, ingested_until=now, seen=seen)
         DirtyRange.objects.filter(pk__in=dirty_ids).delete()
         RollupWatermark.objects.filter(pk=1).update(covered_until=now, ingested_until=now, updated_at=timezone.now())
         compact_changes()  # every cached answer counts the change log: keep it short
@@ -405,6 +407,9 @@ def rollup_rebuild(
             report.changed_rows += baskets.refresh(
                 days=_days_between(chunk_start, chunk_end), tz=tz, covered_until=bound, ingested_until=ingested_until
             )
+            report.changed_rows += visits.refresh(
+                devices=(), days=[(chunk_start, chunk_end)], tz=tz, covered_until=bound, ingested_until=ingested_until
+            )
             if pause:
                 time.sleep(pause)
             _hold_for_tests(chunk_number)
@@ -459,7 +464,10 @@ def rollup_rebuild_all_at_once(*, workers: int | None = None) -> RollupReport:
 
 
 def _rebuild_finish(report: RollupReport, *, now: datetime, first_day: date, last_day: date) -> None:
-    report.changed_rows += slot_stock.refresh(tz=_chain_tz(), covered_until=now, ingested_until=now)
+    tz = _chain_tz()
+    seen, _ = slot_stock.stale_machines()
+    report.changed_rows += visits.refresh(devices=(), days=(), tz=tz, covered_until=now, ingested_until=now, everything=True)
+    report.changed_rows += slot_stock.refresh(tz=tz, covered_until=now, ingested_until=now, seen=seen)
     RollupWatermark.objects.update_or_create(
         pk=1, defaults={"covered_until": now, "ingested_until": now, "rebuilt_at": timezone.now()}
     )

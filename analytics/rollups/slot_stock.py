@@ -94,9 +94,18 @@ def _refresh_sql() -> str:
     """
 
 
-def refresh(*, tz: ZoneInfo, covered_until: datetime, ingested_until: datetime) -> int:
+def stale_machines() -> tuple[int, list[int]]:
+    """The machines marked stale so far, and the newest mark's id: a job computes their rows again and clears the
+    marks up to that id (refresh(seen=…)), not the ones a writer adds meanwhile."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(max(id), 0), COALESCE(array_agg(DISTINCT device_id), '{{}}') FROM {DIRTY}")
+        seen, devices = cursor.fetchone()
+    return int(seen), sorted(devices)
+
+
+def refresh(*, tz: ZoneInfo, covered_until: datetime, ingested_until: datetime, seen: int) -> int:
     """Recompute every slot in force at the marks (covered_until, ingested_until), in the caller's transaction (the
-    one that moves the marks); clears the machines marked stale before it. Returns the rows written."""
+    one that moves the marks), and clear the stale marks up to `seen`. Returns the rows written."""
     last_day = (covered_until - timedelta(microseconds=1)).astimezone(tz).date()
     first_day = last_day - timedelta(days=DAYS - 1)
     params: dict[str, Any] = {
@@ -104,8 +113,6 @@ def refresh(*, tz: ZoneInfo, covered_until: datetime, ingested_until: datetime) 
         **{f"day_{i}": min(local_midnight(first_day + timedelta(days=i), tz), covered_until) for i in range(DAYS + 1)},
     }
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COALESCE(max(id), 0) FROM {DIRTY}")
-        seen = int(cursor.fetchone()[0])
         cursor.execute(f"DELETE FROM {TABLE}")
         cursor.execute(_refresh_sql(), params)
         written = int(cursor.fetchone()[0])
@@ -123,4 +130,5 @@ def fill_from_marks() -> None:
     """Bring an existing chain's slot stock up to its marks (the migration that adds the table)."""
     marks = existing_marks()
     if marks is not None:
-        refresh(tz=marks.tz, covered_until=marks.covered_until, ingested_until=marks.ingested_until)
+        seen, _ = stale_machines()
+        refresh(tz=marks.tz, covered_until=marks.covered_until, ingested_until=marks.ingested_until, seen=seen)

@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from analytics.filters import NO_FILTERS
-from analytics.models import SlotStockDirty, SlotStockRollup
+from analytics.models import SlotStockDirty, SlotStockRollup, VisitRevenueRollup
 from analytics.periods import local_midnight
 from analytics.query.stock_and_visits import run_visit_totals, slot_stock_since_fill, visit_serviced_revenue
 from analytics.rollups.services import rollup_hourly
@@ -153,15 +153,20 @@ def test_slot_stock_the_rollup_jobs_hold_equals_a_plain_computation(chain_a: Cha
     rng = random.Random(3)
     history = _history(rng, timezone.now(), first=timezone.now() - timedelta(days=17))
     slots, machines = history["slots"], sorted({slot.device_id for slot in history["slots"]})
+    route = Route.objects.create(code="PH", name="Held")
+    runs = [RouteRun.objects.create(route=route, scheduled_for=timezone.now().date() - timedelta(days=i)) for i in range(3)]
+    for i, visit in enumerate(history["visits"]):  # every visit on one of three runs, cash on every other one
+        ServiceVisit.objects.filter(pk=visit.pk).update(route_run=runs[i % 3], cash_collected=Decimal(i % 2))
     rollup_hourly()
     assert SlotStockRollup.objects.count() == len(slots) and not SlotStockDirty.objects.exists()
+    assert VisitRevenueRollup.objects.count() == len(_expected_serviced(history["visits"]))
     _late_sales(rng, slots, timezone.now())
     for slot in slots[::2]:  # after the watermark: today's sales, and one ahead of the clock inside the window
         f.sale(slot.device, slot.product, timezone.now(), "2.00", quantity=3, slot=slot.slot_code)
     f.sale(slots[1].device, slots[1].product, timezone.now() + timedelta(minutes=30), "2.00", quantity=5,
            slot=slots[1].slot_code)
     # Machine 0 is visited and refilled after the job; a fill of machine 1 is corrected in place.
-    visit = ServiceVisit.objects.create(device_id=machines[0], visited_at=timezone.now())
+    visit = ServiceVisit.objects.create(device_id=machines[0], visited_at=timezone.now(), route_run=runs[0])
     for slot in slots:
         if slot.device_id == machines[0] and slot.slot_code != "A2":
             SlotFill.objects.create(visit=visit, slot=slot, units_added=4, level_after=slot.capacity)
@@ -180,6 +185,15 @@ def test_slot_stock_the_rollup_jobs_hold_equals_a_plain_computation(chain_a: Cha
             _expected_stock(slots, at)
         )
         assert {row.slot_id: row.window_units for row in rows} == _expected_window(slots, window)
+        visits = list(ServiceVisit.objects.all())
+        serviced = _expected_serviced(visits)
+        assert run_visit_totals(run_ids=[run.id for run in runs]) == {
+            run.id: (
+                sum((v.cash_collected for v in visits if v.route_run_id == run.id), Decimal(0)),
+                sum((serviced.get(v.id, Decimal(0)) for v in visits if v.route_run_id == run.id), Decimal(0)),
+            )
+            for run in runs
+        }
         rollup_hourly()
         assert not SlotStockDirty.objects.exists()
 
