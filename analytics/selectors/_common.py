@@ -34,8 +34,13 @@ def devices_in_scope(*, filters: Filters, period: Period) -> QuerySet[Device]:
     """Devices the device-level filters select that could sell in `period` (installed by its end, not retired before its start)."""
     devices = Device.objects.select_related("location", "device_type")
     # A venue filter selects no machines.
-    return devices.filter(filters.q_devices()).filter(Q(installed_at__isnull=True) | Q(installed_at__lte=period.end)).filter(
-        Q(retired_at__isnull=True) | Q(retired_at__gte=period.start)
+    return devices.filter(filters.q_devices()).filter(could_sell_in(period))
+
+
+def could_sell_in(period: Period, prefix: str = "") -> Q:
+    """The devices (through `prefix`, e.g. "device__") installed by the end of `period` and not retired before its start."""
+    return (Q(**{f"{prefix}installed_at__isnull": True}) | Q(**{f"{prefix}installed_at__lte": period.end})) & (
+        Q(**{f"{prefix}retired_at__isnull": True}) | Q(**{f"{prefix}retired_at__gte": period.start})
     )
 
 

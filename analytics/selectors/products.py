@@ -26,8 +26,8 @@ from analytics.query import current_chain, sales_by
 from analytics.query.device_sales import slot_revenue
 from analytics.query.histories import basket_items, held_basket_counts, product_last_sale_dates
 from analytics.query.marks import same_watermark
-from analytics.selectors._common import ZERO, devices_in_scope, money_ratio, ratio, sales_filters_apply, truncate
-from fleet.models import PlanogramSlot, Product
+from analytics.selectors._common import ZERO, could_sell_in, money_ratio, ratio, sales_filters_apply, truncate
+from fleet.models import Device, PlanogramSlot, Product
 
 UNCATEGORIZED = "Uncategorized"
 DEFAULT_AFFINITY_PAIRS = 20
@@ -35,18 +35,20 @@ DEFAULT_TOP_MOVERS = 10
 PRODUCT_SECTIONS = ("slow_movers", "top_movers", "affinity", "slots")
 
 
-def _stocking(*, period: Period, filters: Filters, at_end_only: bool = False) -> dict[int, int]:
-    """Per product, the number of devices in scope whose planogram carried it at some time in `period` (or at its end)."""
-    chain = current_chain()
-    starts_at, ends_at = period.bounds(chain.tz)
-    slots = PlanogramSlot.objects.filter(device__in=devices_in_scope(filters=filters, period=period))
+def _stocking(*, filters: Filters, windows: dict[str, tuple[Period, bool]]) -> dict[str, dict[int, int]]:
+    """Per window (name: (period, at its end only)), per product, the number of devices in scope whose planogram
+    carried it at some time in the period (or at its end): every window in one pass over the planograms."""
+    tz = current_chain().tz
+    slots = PlanogramSlot.objects.filter(device__in=Device.objects.filter(filters.q_devices()))
     slots = slots.filter(filters.q_products(prefix="product__"))
-    if at_end_only:
-        slots = slots.filter(valid_from__lt=ends_at).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=ends_at))
-    else:
-        slots = slots.filter(valid_from__lt=ends_at).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=starts_at))
-    counts = slots.values("product_id").annotate(devices=Count("device_id", distinct=True))
-    return {row["product_id"]: row["devices"] for row in counts}
+    counts: dict[str, Any] = {}
+    for name, (period, at_end_only) in windows.items():
+        starts_at, ends_at = period.bounds(tz)
+        still = Q(valid_to__gte=ends_at) if at_end_only else Q(valid_to__gt=starts_at)
+        carried = Q(valid_from__lt=ends_at) & (Q(valid_to__isnull=True) | still)
+        counts[name] = Count("device_id", distinct=True, filter=could_sell_in(period, "device__") & carried)
+    rows: list[dict[str, Any]] = [dict(row) for row in slots.values("product_id").annotate(**counts)]
+    return {name: {row["product_id"]: row[name] for row in rows if row[name]} for name in windows}
 
 
 def product_sales(
@@ -60,7 +62,13 @@ def product_sales(
 def _product_sales(*, period: Period, filters: Filters, limit: int | None, sections: Sequence[str]) -> dict[str, Any]:
     has_sales = sales_filters_apply(filters)
     totals = {row["product"]: row for row in sales_by(period=period, filters=filters, by=["product"])} if has_sales else {}
-    stocking = _stocking(period=period, filters=filters) if has_sales else {}
+    windows = {"period": (period, False)}
+    if "slow_movers" in sections:
+        windows["at_end"] = (period, True)
+    if "top_movers" in sections:
+        windows["previous"] = (period.previous(), False)
+    carried = _stocking(filters=filters, windows=windows) if has_sales else {}
+    stocking = carried.get("period", {})
     product_ids = set(totals) | set(stocking)
     catalog = {
         p["id"]: p
@@ -138,9 +146,12 @@ def _product_sales(*, period: Period, filters: Filters, limit: int | None, secti
         "products": truncate(rows, limit),
         "categories": category_rows,
         "abc_summary": abc_summary,
-        "slow_movers": _slow_movers(period=period, filters=filters) if has_sales and "slow_movers" in sections else [],
+        "slow_movers": (
+            _slow_movers(period=period, filters=filters, stocked_at_end=carried["at_end"])
+            if has_sales and "slow_movers" in sections else []
+        ),
         "top_movers": (
-            _top_movers(period=period, filters=filters, limit=limit, stocking=stocking)
+            _top_movers(period=period, filters=filters, limit=limit, stocking=stocking, previous=carried["previous"])
             if has_sales and "top_movers" in sections else []
         ),
         "affinity": _affinity(period=period, filters=filters, limit=limit) if has_sales and "affinity" in sections else [],
@@ -148,9 +159,10 @@ def _product_sales(*, period: Period, filters: Filters, limit: int | None, secti
     }
 
 
-def _slow_movers(*, period: Period, filters: Filters) -> list[dict[str, Any]]:
-    """Products stocked at the end of the range with no sale in the last 30/60/90 days before it (or ever)."""
-    stocked_ids = list(_stocking(period=period, filters=filters, at_end_only=True))
+def _slow_movers(*, period: Period, filters: Filters, stocked_at_end: dict[int, int]) -> list[dict[str, Any]]:
+    """Products stocked at the end of the range (`stocked_at_end`) with no sale in the last 30/60/90 days before it
+    (or ever)."""
+    stocked_ids = list(stocked_at_end)
     if not stocked_ids:
         return []
     skus = dict(Product.objects.filter(id__in=stocked_ids).values_list("id", "sku"))
@@ -173,14 +185,14 @@ def _slow_movers(*, period: Period, filters: Filters) -> list[dict[str, Any]]:
     ]
 
 
-def _top_movers(*, period: Period, filters: Filters, limit: int | None, stocking: dict[int, int]) -> list[dict[str, Any]]:
+def _top_movers(
+    *, period: Period, filters: Filters, limit: int | None, stocking: dict[int, int], previous: dict[int, int]
+) -> list[dict[str, Any]]:
     """Largest increase in units per stocking machine per day against the previous period of equal length
-    (`stocking`: the period's own, already read for the product list)."""
-    previous = period.previous()
+    (`stocking`, `previous`: the machines stocking each product in either, read with the product list's)."""
     windows = []
-    for window, stocked in ((period, stocking), (previous, None)):
+    for window, stocked in ((period, stocking), (period.previous(), previous)):
         units = {row["product"]: int(row["units"]) for row in sales_by(period=window, filters=filters, by=["product"])}
-        stocked = _stocking(period=window, filters=filters) if stocked is None else stocked
         ids = set(units) | set(stocked)
         windows.append((ids, units, stocked))
     all_ids = windows[0][0] | windows[1][0]
@@ -196,7 +208,7 @@ def _top_movers(*, period: Period, filters: Filters, limit: int | None, stocking
         )
         for ids, units, stocking in windows
     ]
-    movers = top_movers(frames[0], frames[1], period.days, previous.days, limit=limit or DEFAULT_TOP_MOVERS)
+    movers = top_movers(frames[0], frames[1], period.days, period.previous().days, limit=limit or DEFAULT_TOP_MOVERS)
     by_sku = {sku: product_id for product_id, sku in skus.items()}
     return [
         {

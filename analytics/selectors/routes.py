@@ -25,9 +25,7 @@ def route_efficiency(*, period: Period, filters: Filters, routes: Sequence[int] 
     service visit, up to this one (what the driver should have found in the machine).
     consistency = 1 − CV of the driver's minutes per stop over their runs (clipped to 0–1).
     """
-    runs = RouteRun.objects.filter(scheduled_for__gte=period.start, scheduled_for__lte=period.end).select_related(
-        "route", "driver", "route__driver"
-    )
+    runs = RouteRun.objects.filter(scheduled_for__gte=period.start, scheduled_for__lte=period.end)
     if routes:
         runs = runs.filter(route_id__in=routes)
     if filters.narrows_machines:
@@ -38,39 +36,47 @@ def route_efficiency(*, period: Period, filters: Filters, routes: Sequence[int] 
         ServiceVisit.objects.filter(route_run=OuterRef("pk"), completed=True)
         .order_by().values("route_run").annotate(n=Count("*")).values("n")
     )
-    runs = runs.annotate(
-        route_stops=Coalesce(Subquery(stops, output_field=IntegerField()), 0),
-        completed=Coalesce(Subquery(done, output_field=IntegerField()), 0),
-    ).order_by("-scheduled_for", "route__code")
-    run_list = list(runs)
-    totals = run_visit_totals(run_ids=[r.id for r in run_list])  # cash and serviced revenue per run
+    # Plain values, not 1,000 runs with their routes and drivers as model instances.
+    run_list = list(
+        runs.annotate(
+            route_stops=Coalesce(Subquery(stops, output_field=IntegerField()), 0),
+            completed=Coalesce(Subquery(done, output_field=IntegerField()), 0),
+        )
+        .order_by("-scheduled_for", "route__code")
+        .values(
+            "id", "route_id", "route__code", "route__name", "driver_id", "driver__name", "route__driver_id",
+            "route__driver__name", "scheduled_for", "started_at", "finished_at", "stops_planned", "route_stops",
+            "completed",
+        )
+    )
+    totals = run_visit_totals(run_ids=[run["id"] for run in run_list])  # cash and serviced revenue per run
 
     rows: list[dict[str, Any]] = []
     for run in run_list:
-        planned = run.stops_planned or run.route_stops
-        completed = run.completed
-        duration = (
-            (run.finished_at - run.started_at).total_seconds() / 60 if run.started_at and run.finished_at else None
-        )
-        driver = run.driver or run.route.driver
+        planned = run["stops_planned"] or run["route_stops"]
+        completed = run["completed"]
+        started_at, finished_at = run["started_at"], run["finished_at"]
+        duration = (finished_at - started_at).total_seconds() / 60 if started_at and finished_at else None
+        own_driver = run["driver_id"] is not None
+        cash, serviced = totals.get(run["id"], (ZERO, ZERO))
         rows.append(
             {
-                "run_id": run.id,
-                "route_id": run.route_id,
-                "route": run.route.code,
-                "route_name": run.route.name,
-                "driver": driver.name if driver else None,
-                "driver_id": driver.id if driver else None,
-                "scheduled_for": run.scheduled_for,
-                "started_at": run.started_at,
-                "finished_at": run.finished_at,
+                "run_id": run["id"],
+                "route_id": run["route_id"],
+                "route": run["route__code"],
+                "route_name": run["route__name"],
+                "driver": run["driver__name"] if own_driver else run["route__driver__name"],
+                "driver_id": run["driver_id"] if own_driver else run["route__driver_id"],
+                "scheduled_for": run["scheduled_for"],
+                "started_at": started_at,
+                "finished_at": finished_at,
                 "stops_planned": planned,
                 "stops_completed": completed,
                 "completion_rate": ratio(completed, planned),
                 "duration_minutes": duration,
                 "minutes_per_stop": None if duration is None else ratio(duration, completed),
-                "cash_collected": totals.get(run.id, (ZERO, ZERO))[0],
-                "serviced_revenue": totals.get(run.id, (ZERO, ZERO))[1],
+                "cash_collected": cash,
+                "serviced_revenue": serviced,
             }
         )
 
