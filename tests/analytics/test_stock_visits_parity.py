@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from analytics.filters import NO_FILTERS
 from analytics.models import SlotStockDirty, SlotStockRollup, VisitRevenueRollup
@@ -206,3 +207,20 @@ def test_a_visit_fills_only_its_own_machine(chain_a: ChainFixture, in_chain_a: C
     with pytest.raises(ValidationError):
         SlotFill(visit=visit, slot=slot, level_after=3).full_clean()
     SlotFill(visit=ServiceVisit.objects.create(device=other, visited_at=timezone.now()), slot=slot, level_after=3).full_clean()
+
+
+def test_a_visit_marks_its_machine_stale_in_its_own_chain_only(chain_a: ChainFixture, chain_b: ChainFixture) -> None:
+    """The triggers resolve their tables in the writing chain's schema, on one connection that serves both chains."""
+    with schema_context(chain_b.schema):
+        other = f.device("SB1", f.location("SBL"))
+        ServiceVisit.objects.create(device=other, visited_at=timezone.now())  # plans cached in chain B first
+    with schema_context(chain_a.schema):
+        here = f.device("SA1", f.location("SAL"))
+        slot = f.slot(here, "A1", f.product("SAP"), timezone.now() - timedelta(days=3))
+        visit = ServiceVisit.objects.create(device=here, visited_at=timezone.now())
+        SlotFill.objects.create(visit=visit, slot=slot, level_after=4)
+        ServiceVisit.objects.filter(pk=visit.pk).delete()  # its fill goes with it
+        # One mark per statement: the visit and its fill inserted, the fill and the visit deleted.
+        assert list(SlotStockDirty.objects.values_list("device_id", flat=True)) == [here.id] * 4
+    with schema_context(chain_b.schema):
+        assert list(SlotStockDirty.objects.values_list("device_id", flat=True)) == [other.id]
