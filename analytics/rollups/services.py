@@ -207,7 +207,8 @@ def _refresh(
     for first, last in runs:
         changed += _refresh_days(first=first, last=last, tz=tz, covered_until=covered_until, ingested_until=ingested_until)
     changed += customers.refresh(
-        days=[first for first, _ in runs], tz=tz, covered_until=covered_until, ingested_until=ingested_until
+        days=[day for first, last in runs for day in _days_between(first, last)], tz=tz, covered_until=covered_until,
+        ingested_until=ingested_until,
     )
     changed += baskets.refresh(
         days=[day for first, last in runs for day in _days_between(first, last)], tz=tz, covered_until=covered_until,
@@ -402,7 +403,7 @@ def rollup_rebuild(
                 first=chunk_start, last=chunk_end, tz=tz, covered_until=bound, ingested_until=ingested_until
             )
             report.changed_rows += customers.refresh(
-                days=(chunk_start, chunk_end), tz=tz, covered_until=bound, ingested_until=ingested_until
+                days=_days_between(chunk_start, chunk_end), tz=tz, covered_until=bound, ingested_until=ingested_until
             )
             report.changed_rows += baskets.refresh(
                 days=_days_between(chunk_start, chunk_end), tz=tz, covered_until=bound, ingested_until=ingested_until

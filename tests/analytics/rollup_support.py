@@ -118,6 +118,33 @@ def expected_histories(rows: Iterable[SaleRow], tz: ZoneInfo, until: date) -> di
     return out
 
 
+def expected_third_rows(rows: Iterable[SaleRow], tz: ZoneInfo, catalog: Catalog, before: date) -> dict[tuple, tuple]:
+    """The customer histories' rows for every whole third of a month that ends by `before`, by hand: per third
+    (its first day: the 1st, 11th or 21st) and customer id, the first and last sale, Σ transactions and Σ amount
+    in 1/10,000, over every sale whose local date is before the third's end."""
+    bought = [(row.sold_at.astimezone(tz).date(), row) for row in rows if row.customer is not None]
+    if not bought:
+        return {}
+    starts = []
+    day = min(day for day, _ in bought).replace(day=1)
+    while day < before:
+        starts.extend(day.replace(day=d) for d in (1, 11, 21))
+        day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    ends = dict(zip(starts, [*starts[1:], day], strict=True))
+    out: dict[tuple, tuple] = {}
+    for start, end in ends.items():
+        if end > before:
+            continue
+        for day, row in bought:
+            if day >= end:
+                continue
+            key = (start, catalog.customers[row.customer].id)
+            first, last, transactions, amount = out.get(key, (row.sold_at, row.sold_at, 0, 0))
+            out[key] = (min(first, row.sold_at), max(last, row.sold_at), transactions + row.transactions,
+                        amount + int(row.amount * 10_000))
+    return out
+
+
 def expected_basket_days(rows: Iterable[SaleRow], tz: ZoneInfo, catalog: Catalog, before: date) -> dict[tuple, int]:
     """The basket days' rows for the local days before `before`, counted by hand: per day (0, 0) the baskets
     (customers who bought), (a, 0) the baskets with product a, (a, b) with a < b the baskets with both."""

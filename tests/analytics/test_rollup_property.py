@@ -28,6 +28,7 @@ from tests.analytics.rollup_support import (
     expected,
     expected_basket_days,
     expected_histories,
+    expected_third_rows,
     make_catalog,
     rollup_snapshot,
 )
@@ -174,6 +175,13 @@ def test_rollups_plus_delta_equal_raw_sums(which: str, data: st.DataObject, requ
             cursor.execute("SELECT local_date, product_a, product_b, baskets FROM analytics_basketdayrollup")
             held = {(day, a, b): n for day, a, b, n in cursor.fetchall()}
         assert held == expected_basket_days(everything, tz, catalog, now.astimezone(tz).date())
+        # The customer histories of every whole third, the late rows' thirds and each later one (recomputed for
+        # the customers whose row changed), against a plain sum up to each third's end.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT starts_on, customer_id, first_at, last_at, transactions, amount_e4"
+                           " FROM analytics_customerhistoryrollup")
+            thirds = {(start, c): (first, last, n, e4) for start, c, first, last, n, e4 in cursor.fetchall()}
+        assert thirds == expected_third_rows(everything, tz, catalog, now.astimezone(tz).date())
         before = rollup_snapshot()
         rollup_hourly()
         assert rollup_snapshot() == before
