@@ -123,6 +123,21 @@ class SalesProductRollup(_Bucket, _SalesMetrics):
         ]
 
 
+class SalesSlotCodeRollup(_Bucket, _SalesMetrics):
+    """Per slot code per day, week and month across the fleet: revenue by slot position (the same code is the same
+    place in every machine) with no filter, a row a code a bucket instead of a row a planogram slot."""
+
+    slot_code = models.CharField(max_length=20, db_collation="C")  # blank when the sale named no slot
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["starts_at", "grain", "slot_code"], name="sales_slot_code_rollup_bucket",
+                include=["local_date", "revenue", "units", "transactions"],
+            )
+        ]
+
+
 class SalesSlotRollup(_Bucket, _SalesMetrics):
     """Per device, slot and product per day, week and month: a device's best sellers, revenue by slot position,
     a slot's recent units, and any question mixing devices (or their places) with products (or categories)."""

@@ -143,6 +143,8 @@ def _sales_family(by: Sequence[str], filters: Filters) -> tuple[str, AliasSet, d
         return ("analytics_saleschainrollup", CHAIN_ROLLUP, {}, "chain")
     if "hour_of_day" in by:
         return None  # only the chain family keeps hours
+    if dims == {"slot"} and not filters.active():
+        return ("analytics_salesslotcoderollup", CHAIN_ROLLUP, {"slot": "r.slot_code"}, "slot_code")
     if dims <= _DEVICE_DIMS and filters.carried_by(DEVICE_ROLLUP):
         return (
             "analytics_salesdevicerollup",

@@ -251,7 +251,7 @@ def finish_tasks(tz: ZoneInfo, indexes: Sequence[Index], *, workers: int) -> lis
     take the first ready task in this order: the biggest family's first, and the wide unique (covering)
     index before the primary key, so the longest chain of work starts first."""
     params = {"tz": str(tz)}
-    families = (sql.SALES_SLOT, sql.SALES_DEVICE, sql.SALES_PRODUCT, sql.BOOKINGS, sql.SALES_CHAIN)
+    families = (sql.SALES_SLOT, sql.SALES_DEVICE, sql.SALES_PRODUCT, sql.SALES_SLOT_CODE, sql.BOOKINGS, sql.SALES_CHAIN)
     coarse: list[Task] = []
     builds: list[Task] = []
     analyzes: list[Task] = []

@@ -14,6 +14,8 @@ dimensions are split into families that each answer most questions alone:
   planogram slot a bucket). A device's best sellers, revenue by slot position, a slot's recent units,
   and devices or places mixed with products or categories. Its day buckets barely compress a busy day
   (a slot sells once or twice), but its weeks and months do, and a 30-day range is mostly weeks.
+- `analytics_salesslotcoderollup`: per slot code per day, week and month across the fleet: revenue by
+  slot position with no filter reads a row a code a bucket, not a row a planogram slot.
 - `analytics_bookingrollup`: per resource and status per day, week and month.
 
 Customer histories (RFM, cohorts) and product affinity's basket counts have tables of their own
@@ -45,8 +47,9 @@ SALES_CHAIN = Family("analytics_saleschainrollup", (), ("revenue", "units", "tra
 SALES_DEVICE = Family("analytics_salesdevicerollup", ("device_id",), ("revenue", "units", "transactions"))
 SALES_PRODUCT = Family("analytics_salesproductrollup", ("product_id",), ("revenue", "units", "transactions"))
 SALES_SLOT = Family("analytics_salesslotrollup", ("device_id", "product_id", "slot_code"), ("revenue", "units", "transactions"))
+SALES_SLOT_CODE = Family("analytics_salesslotcoderollup", ("slot_code",), ("revenue", "units", "transactions"))
 BOOKINGS = Family("analytics_bookingrollup", ("resource_id", "status"), ("bookings", "booked_seconds", "revenue"))
-FAMILIES = (SALES_CHAIN, SALES_DEVICE, SALES_PRODUCT, SALES_SLOT, BOOKINGS)
+FAMILIES = (SALES_CHAIN, SALES_DEVICE, SALES_PRODUCT, SALES_SLOT, SALES_SLOT_CODE, BOOKINGS)
 
 
 def shadow(family: Family, suffix: str) -> str:
@@ -144,12 +147,12 @@ def _offset(tz: ZoneInfo, epoch: int) -> timedelta:
 
 
 def sales_days_sql(tz: ZoneInfo, lo: datetime, hi: datetime, *, fresh: bool = False, suffix: str = "") -> str:
-    """Day buckets of the four sales families and hour buckets of the chain family for local days
+    """Day buckets of the five sales families and hour buckets of the chain family for local days
     [%(lo)s, %(day_hi_at)s) (%(first_day)s..%(last_day)s), reading every raw row once, in one statement.
 
     A calendar of the local days drives the scan: for each day, that day's rows (through the sold_at
-    index) feed four small hash tables, GROUPING SETS (device), (product), (hour) and (device, product,
-    slot). Grouping a day at a time keeps the hash tables small enough to stay in the CPU cache whatever the history (and the
+    index) feed five small hash tables, GROUPING SETS (device), (product), (hour), (slot) and (device,
+    product, slot). Grouping a day at a time keeps the hash tables small enough to stay in the CPU cache whatever the history (and the
     memory bounded), needs no per-row local-day expression, and gives the planner exact group
     estimates, so it hashes instead of sorting. The chain's day buckets are the sums of its hour
     buckets (an hour lies in one local day). `fresh` (a full rebuild into emptied tables, or into the
@@ -182,7 +185,9 @@ def sales_days_sql(tz: ZoneInfo, lo: datetime, hi: datetime, *, fresh: bool = Fa
             FROM fleet_sale s
             WHERE s.sold_at >= c.starts_at AND s.sold_at < c.ends_at
               AND s.sold_at >= %(lo)s AND s.sold_at < %(hi)s AND s.ingested_at < %(ingested)s
-            GROUP BY GROUPING SETS ((s.device_id), (s.product_id), ({hour_start}), (s.device_id, s.product_id, s.slot_code))
+            GROUP BY GROUPING SETS (
+                (s.device_id), (s.product_id), ({hour_start}), (s.slot_code), (s.device_id, s.product_id, s.slot_code)
+            )
         ) AS y
     )""",
         """
@@ -216,13 +221,19 @@ def sales_days_sql(tz: ZoneInfo, lo: datetime, hi: datetime, *, fresh: bool = Fa
         SELECT 'day' AS grain, {carried_bounds}, x.device_id, x.product_id, x.slot_code, x.revenue, x.units, x.transactions
         FROM raw AS x WHERE x.g = 1
     )""",
+        f"""
+    slot_code_day AS (
+        SELECT 'day' AS grain, {carried_bounds}, x.slot_code, x.revenue, x.units, x.transactions
+        FROM raw AS x WHERE x.g = 13
+    )""",
         _upsert_and_prune(SALES_CHAIN, fresh=fresh, into=shadow(SALES_CHAIN, suffix), name="cd", source="chain_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
         _upsert_and_prune(SALES_CHAIN, fresh=fresh, into=shadow(SALES_CHAIN, suffix), name="ch", source="chain_hour", grain="hour", lo="%(lo)s", hi="%(day_hi_at)s"),
         _upsert_and_prune(SALES_DEVICE, fresh=fresh, into=shadow(SALES_DEVICE, suffix), name="dd", source="device_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
         _upsert_and_prune(SALES_PRODUCT, fresh=fresh, into=shadow(SALES_PRODUCT, suffix), name="pd", source="product_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
         _upsert_and_prune(SALES_SLOT, fresh=fresh, into=shadow(SALES_SLOT, suffix), name="sd", source="slot_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
+        _upsert_and_prune(SALES_SLOT_CODE, fresh=fresh, into=shadow(SALES_SLOT_CODE, suffix), name="kd", source="slot_code_day", grain="day", lo="%(lo)s", hi="%(day_hi_at)s"),
     ]
-    counts = ", ".join(f"(SELECT count(*) FROM {n}_up) + (SELECT count(*) FROM {n}_del)" for n in ("cd", "ch", "dd", "pd", "sd"))
+    counts = ", ".join(f"(SELECT count(*) FROM {n}_up) + (SELECT count(*) FROM {n}_del)" for n in ("cd", "ch", "dd", "pd", "sd", "kd"))
     return "WITH " + ",".join(ctes) + f"\nSELECT {counts}"
 
 

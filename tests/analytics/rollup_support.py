@@ -37,6 +37,7 @@ class SaleRow:
     transactions: int = 1
     ingested_at: datetime | None = None
     customer: int | None = None  # index into Catalog.customers; None: anonymous
+    slot: str = ""  # the slot code the sale names; blank: none
 
 
 def make_catalog(*, devices: int = 3, products: int = 3, customers: int = 3) -> Catalog:
@@ -74,6 +75,7 @@ def add_sales(catalog: Catalog, rows: Iterable[SaleRow]) -> list[Sale]:
             source=Sale.Source.TELEMETRY,
             ingested_at=row.ingested_at or timezone.now(),
             customer=None if row.customer is None else catalog.customers[row.customer],
+            slot_code=row.slot,
         )
         for row in rows
     ]
@@ -85,7 +87,7 @@ def clear_chain() -> None:
     with connection.cursor() as cursor:
         for table in (
             "fleet_sale", "analytics_saleschainrollup", "analytics_salesdevicerollup", "analytics_salesproductrollup",
-            "analytics_salesslotrollup", "analytics_bookingrollup", "analytics_rollupwatermark", "analytics_dirtyrange", "analytics_rolluprun",
+            "analytics_salesslotrollup", "analytics_salesslotcoderollup", "analytics_bookingrollup", "analytics_rollupwatermark", "analytics_dirtyrange", "analytics_rolluprun",
             "analytics_customerhistoryrollup", "analytics_basketdayrollup",
         ):
             cursor.execute(f"DELETE FROM {table}")  # not TRUNCATE: deferred FK checks are pending
@@ -170,7 +172,7 @@ def rollup_snapshot() -> list[tuple]:
     """Every bucket of every rollup table with its row version (xmin), to prove a re-run rewrote nothing."""
     out: list[tuple] = []
     with connection.cursor() as cursor:
-        for table in ("saleschainrollup", "salesdevicerollup", "salesproductrollup", "salesslotrollup", "bookingrollup",
+        for table in ("saleschainrollup", "salesdevicerollup", "salesproductrollup", "salesslotrollup", "salesslotcoderollup", "bookingrollup",
                       "customerhistoryrollup", "basketdayrollup"):
             cursor.execute(f"SELECT xmin::text, ctid::text, * FROM analytics_{table} ORDER BY id")
             out.extend((table, *row) for row in cursor.fetchall())
@@ -185,7 +187,7 @@ def assert_coarse_match_days() -> None:
     """Every week and month bucket is exactly the sum of its day buckets (per family)."""
     with connection.cursor() as cursor:
         for table in ("analytics_saleschainrollup", "analytics_salesdevicerollup", "analytics_salesproductrollup",
-                      "analytics_salesslotrollup"):
+                      "analytics_salesslotrollup", "analytics_salesslotcoderollup"):
             for grain, unit in (("week", "week"), ("month", "month")):
                 cursor.execute(
                     f"""

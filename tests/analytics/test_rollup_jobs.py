@@ -147,7 +147,7 @@ def _bucket_values() -> list[tuple]:
     with connection.cursor() as cursor:
         out: list[tuple] = []
         for table, dims in (("saleschainrollup", ""), ("salesdevicerollup", ", device_id"), ("salesproductrollup", ", product_id"),
-                            ("salesslotrollup", ", device_id, product_id, slot_code")):
+                            ("salesslotrollup", ", device_id, product_id, slot_code"), ("salesslotcoderollup", ", slot_code")):
             cursor.execute(
                 f"SELECT grain, starts_at, ends_at, local_date, local_hour{dims}, revenue, units, transactions"
                 f" FROM analytics_{table} ORDER BY 1, 2{', 6' if dims else ''}"
@@ -175,9 +175,9 @@ def test_single_transaction_rebuild_gives_the_same_buckets_and_keeps_the_indexes
         cursor.execute(
             "SELECT count(*) FROM pg_index WHERE indisunique AND NOT indisprimary AND indrelid = ANY(%s::regclass[])",
             [["analytics_saleschainrollup", "analytics_salesdevicerollup", "analytics_salesproductrollup",
-              "analytics_salesslotrollup", "analytics_bookingrollup"]],
+              "analytics_salesslotrollup", "analytics_salesslotcoderollup", "analytics_bookingrollup"]],
         )
-        assert cursor.fetchone()[0] == 5
+        assert cursor.fetchone()[0] == 6
     rollup_hourly()  # upserts still find their unique index
     assert _bucket_values() == incremental
 

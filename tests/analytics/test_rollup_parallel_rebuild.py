@@ -31,7 +31,7 @@ from tests.analytics.rollup_support import (
     make_catalog,
 )
 
-TABLES = ("saleschainrollup", "salesdevicerollup", "salesproductrollup", "salesslotrollup", "bookingrollup",
+TABLES = ("saleschainrollup", "salesdevicerollup", "salesproductrollup", "salesslotrollup", "salesslotcoderollup", "bookingrollup",
           "customerhistoryrollup", "basketdayrollup")
 
 

@@ -52,6 +52,7 @@ def sale_rows(draw: st.DrawFn, now: datetime) -> tuple[list[SaleRow], list[SaleR
             amount=Decimal(draw(st.integers(0, 99_999))) / 100,
             transactions=draw(st.integers(1, 3)),
             customer=draw(st.one_of(st.none(), st.integers(0, 2))),
+            slot=draw(st.sampled_from(["", "A1", "B7"])),
         )
 
     early = []
@@ -83,6 +84,8 @@ def _check(rows: list[SaleRow], tz, ranges: list[tuple[date, date]], catalog) ->
         ("device",): lambda r, loc: (device_ids[r.device],),
         ("product", "month"): lambda r, loc: (product_ids[r.product], loc.date().replace(day=1)),
         ("location", "week"): lambda r, loc: (catalog.devices[r.device].location_id, loc.date() - timedelta(days=loc.weekday())),
+        ("slot",): lambda r, loc: (r.slot,),
+        ("slot", "product"): lambda r, loc: (r.slot, product_ids[r.product]),
     }
     for start, end in ranges:
         period = Period(start, end)
@@ -135,6 +138,11 @@ def _check(rows: list[SaleRow], tz, ranges: list[tuple[date, date]], catalog) ->
         assert _affinity(period=period, filters=Filters(), limit=None) == _affinity(
             period=period, filters=Filters(devices=tuple(device_ids)), limit=None
         ), period
+        # Revenue by slot code: from its own family with no filter, from the slot family with one.
+        every_device = Filters(devices=tuple(device_ids))
+        by_slot = {row["slot"]: (row["revenue"], row["units"], row["transactions"])
+                   for row in sales_by(period=period, filters=every_device, by=["slot"])}
+        assert by_slot == expected(rows, tz, start, end, lambda r, loc: r.slot), (period, "slot, filtered")
         # A filter keeps the rollup path (device family) and must still match.
         only = Filters(devices=(device_ids[0],))
         filtered = sales_by(period=period, filters=only)
