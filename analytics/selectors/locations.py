@@ -42,12 +42,16 @@ def location_performance(*, period: Period, filters: Filters, limit: int | None 
         locations.values("id", "code", "name", "city", "region", "country", "latitude", "longitude", "venue_type")
     )
 
-    sales = {}
+    # One pass over the device buckets: a location's sales are its devices' sums, its active devices their count.
+    sales: dict[int, dict[str, Any]] = {}
     active: dict[int, int] = defaultdict(int)
     if sales_filters_apply(filters):
-        sales = {row["location"]: row for row in sales_by(period=period, filters=filters, by=["location"])}
         for row in sales_by(period=period, filters=filters, by=["location", "device"]):
             active[row["location"]] += 1
+            into = sales.setdefault(row["location"], {"revenue": ZERO, "units": 0, "transactions": 0})
+            into["revenue"] += row["revenue"]
+            into["units"] += int(row["units"])
+            into["transactions"] += int(row["transactions"])
     bookings = (
         {row["location"]: row for row in bookings_by(period=period, filters=filters, by=["location"])}
         if bookings_filters_apply(filters)
