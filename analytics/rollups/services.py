@@ -206,16 +206,11 @@ def _refresh(
                 cursor.execute(sql.snapshot_days_sql(family, index, len(runs)), ranges)
     for first, last in runs:
         changed += _refresh_days(first=first, last=last, tz=tz, covered_until=covered_until, ingested_until=ingested_until)
-    changed += customers.refresh(
-        days=[day for first, last in runs for day in _days_between(first, last)], tz=tz, covered_until=covered_until,
-        ingested_until=ingested_until,
-    )
-    changed += baskets.refresh(
-        days=[day for first, last in runs for day in _days_between(first, last)], tz=tz, covered_until=covered_until,
-        ingested_until=ingested_until,
-    )
+    days = [day for first, last in runs for day in _days_between(first, last)]
+    changed += customers.refresh(days=days, tz=tz, covered_until=covered_until, ingested_until=ingested_until)
+    changed += baskets.refresh(days=days, tz=tz, covered_until=covered_until, ingested_until=ingested_until)
     if not incremental:
-        return changed + _refresh_coarse(days=(d for first, last in runs for d in _days_between(first, last)), tz=tz)
+        return changed + _refresh_coarse(days=days, tz=tz)
     first_day, last_day = runs[0][0], runs[-1][1]
     bounds: dict[str, Any] = {
         "tz": str(tz),
@@ -402,11 +397,12 @@ def rollup_rebuild(
             report.changed_rows += _refresh_days(
                 first=chunk_start, last=chunk_end, tz=tz, covered_until=bound, ingested_until=ingested_until
             )
+            dates = _days_between(chunk_start, chunk_end)
             report.changed_rows += customers.refresh(
-                days=_days_between(chunk_start, chunk_end), tz=tz, covered_until=bound, ingested_until=ingested_until
+                days=dates, tz=tz, covered_until=bound, ingested_until=ingested_until
             )
             report.changed_rows += baskets.refresh(
-                days=_days_between(chunk_start, chunk_end), tz=tz, covered_until=bound, ingested_until=ingested_until
+                days=dates, tz=tz, covered_until=bound, ingested_until=ingested_until
             )
             report.changed_rows += visits.refresh(
                 devices=(), days=[(chunk_start, chunk_end)], tz=tz, covered_until=bound, ingested_until=ingested_until
