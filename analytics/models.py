@@ -109,6 +109,28 @@ class SalesDeviceRollup(_Bucket, _SalesMetrics):
         ]
 
 
+class SalesDeviceSeries(models.Model):
+    """Each device's daily revenue of one local month in one row (analytics.rollups.device_series), derived from its
+    day buckets: bit d - 1 of `days` is set when the day bucket of day d exists, and `revenue_e4` holds those days'
+    revenue in 1/10,000, as big-endian 64-bit integers in day order. A 30-day range's daily series of 2,000 devices
+    are 4,000 rows, not 60,000 day buckets."""
+
+    month = models.DateField()  # the first local day of the month
+    device_id = models.BigIntegerField()
+    days = models.IntegerField()
+    revenue_e4 = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "device_id"], name="sales_device_series_month", include=["days", "revenue_e4"],
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} device {self.device_id}: {bin(self.days).count('1')} days"
+
+
 class SalesProductRollup(_Bucket, _SalesMetrics):
     """Per product per day, week and month; categories join through the product."""
 

@@ -4,6 +4,7 @@ revenue of each slot position."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,7 @@ import pandas as pd
 from django.db import connection
 
 from analytics.filters import DEVICE_ROLLUP, Filters
+from analytics.models import SalesDeviceSeries
 from analytics.periods import Period, local_midnight
 from analytics.query import current_chain, sales_by
 from analytics.query.marks import Watermark, fetch_versioned, read_at_marks
@@ -22,6 +24,8 @@ from analytics.query.stable_parts import (
     _scaled_money,
     _to_money,
 )
+
+SERIES_TABLE = SalesDeviceSeries._meta.db_table
 
 __all__ = ["MONEY_SCALE", "device_daily_revenue", "device_top_products", "slot_revenue"]
 
@@ -114,24 +118,38 @@ def device_daily_revenue(*, period: Period, filters: Filters) -> pd.DataFrame:
 def _device_day_buckets(
     period: Period, mark: Watermark, filters: Filters, local: dict[str, Any]
 ) -> list[IntArray]:
-    """The (device, day) buckets of `period` before W, as arrays; MarksMoved when a rollup job committed after
-    `mark` was read (the buckets then hold rows the live delta of `mark` also counts)."""
+    """The (device, day) buckets of `period` before W, as arrays, from the device month series
+    (analytics.rollups.device_series: a row a device a month, derived from the day buckets with them); MarksMoved
+    when a rollup job committed after `mark` was read (the buckets then hold rows the live delta of `mark` also
+    counts)."""
     chain = current_chain()
-    bucket_params: dict[str, Any] = {
-        "start": local["start"], "starts": [local_midnight(day, chain.tz) for day in period.dates()], "w": mark.covered_until,
-    }
+    first_month, last_month = period.start.replace(day=1), period.end.replace(day=1)
+    params: dict[str, Any] = {"start": local["start"], "first_month": first_month, "last_month": last_month}
     scope = filters.scope(DEVICE_ROLLUP)
     assert scope is not None  # the caller reads buckets only for filters the device rollup carries
-    bucket_params.update(scope.params)
-    joins, device_where = scope.joins, scope.where
-    # As three packed columns in one row (big-endian 64-bit integers, in the same row order: one aggregate node
-    # feeds all three): 60,000 rows of three numbers (2,000 devices × 30 days) cost more to fetch as rows, and
-    # as arrays of numbers in text, than to read.
+    params.update(scope.params)
+    # As packed columns in one row (big-endian integers, in the same row order: one aggregate node feeds them all):
+    # per row its device, its month's first day as an offset from the period's start and its days' bits; the
+    # revenue of every set bit, in day order, row after row.
     sql = f"""
-        SELECT string_agg(int8send(r.device_id), ''), string_agg(int8send((r.local_date - %(start)s::date)::bigint), ''),
-               string_agg(int8send((r.revenue * {MONEY_SCALE})::bigint), '')
-        FROM analytics_salesdevicerollup r{joins}
-        WHERE r.grain = 'day' AND r.starts_at = ANY(%(starts)s) AND r.starts_at < %(w)s{device_where}
+        SELECT string_agg(int8send(r.device_id), ''), string_agg(int4send(r.month - %(start)s::date), ''),
+               string_agg(int4send(r.days), ''), string_agg(r.revenue_e4, '')
+        FROM {SERIES_TABLE} r{scope.joins}
+        WHERE r.month >= %(first_month)s AND r.month <= %(last_month)s{scope.where}
     """
-    (devices, days, revenue), = fetch_versioned(sql, bucket_params, mark)  # MarksMoved: a job committed after `mark`
-    return [np.frombuffer(bytes(column or b""), dtype=">i8").astype(np.int64) for column in (devices, days, revenue)]
+    (devices, months, bits, revenue), = fetch_versioned(sql, params, mark)  # MarksMoved: a job committed after `mark`
+    device_of_row = _unpacked(devices, ">i8")
+    month_offset = _unpacked(months, ">i4")
+    days = _unpacked(bits, ">i4")
+    # Row-major: a row's days in order, rows in the order their revenue was packed.
+    rows, day_of_month = np.nonzero((days[:, None] >> np.arange(31)) & 1)
+    offsets = month_offset[rows] + day_of_month
+    # Days of the period whose bucket starts before W (the day W falls in has one; it holds the sales before W).
+    w_day = mark.covered_until.astimezone(chain.tz).date()
+    before_w = w_day if local_midnight(w_day, chain.tz) >= mark.covered_until else w_day + timedelta(days=1)
+    keep = (offsets >= 0) & (offsets < min(period.days, (before_w - period.start).days))
+    return [device_of_row[rows][keep], offsets[keep], _unpacked(revenue, ">i8")[keep]]
+
+
+def _unpacked(column: bytes | memoryview | None, dtype: str) -> IntArray:
+    return np.frombuffer(bytes(column or b""), dtype=dtype).astype(np.int64)

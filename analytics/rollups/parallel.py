@@ -41,7 +41,7 @@ import psycopg
 from django.db import connection
 
 from analytics.periods import local_midnight
-from analytics.rollups import baskets, customers, sql
+from analytics.rollups import baskets, customers, device_series, sql
 
 logger = logging.getLogger(__name__)
 
@@ -280,7 +280,8 @@ def finish_tasks(tz: ZoneInfo, indexes: Sequence[Index], *, workers: int) -> lis
 def vacuum(schema: str, *, workers: int) -> None:
     """VACUUM the (swapped-in) rollup tables side by side; after the commit (see the module's docstring)."""
     biggest = (sql.SALES_SLOT.table, sql.SALES_DEVICE.table)
-    tables = sorted((*(family.table for family in sql.FAMILIES), customers.TABLE, baskets.TABLE), key=lambda table: table not in biggest)
+    held = (device_series.TABLE, customers.TABLE, baskets.TABLE)
+    tables = sorted((*(family.table for family in sql.FAMILIES), *held), key=lambda table: table not in biggest)
     run_tasks(schema, [task(f"vacuum {table}", f'VACUUM "{table}"') for table in tables], workers=workers)
 
 

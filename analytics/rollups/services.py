@@ -35,7 +35,7 @@ from django.utils import timezone
 from analytics.models import DirtyRange, RollupRun, RollupWatermark
 from analytics.periods import local_midnight, next_month
 from analytics.query.changes import compact_changes
-from analytics.rollups import baskets, customers, parallel, slot_stock, sql, visits
+from analytics.rollups import baskets, customers, device_series, parallel, slot_stock, sql, visits
 from chains.tenancy import current_schema
 
 logger = logging.getLogger(__name__)
@@ -207,6 +207,7 @@ def _refresh(
     for first, last in runs:
         changed += _refresh_days(first=first, last=last, tz=tz, covered_until=covered_until, ingested_until=ingested_until)
     days = [day for first, last in runs for day in _days_between(first, last)]
+    changed += device_series.refresh(days=days, tz=tz)
     changed += customers.refresh(days=days, tz=tz, covered_until=covered_until, ingested_until=ingested_until)
     changed += baskets.refresh(days=days, tz=tz, covered_until=covered_until, ingested_until=ingested_until)
     if not incremental:
@@ -398,6 +399,7 @@ def rollup_rebuild(
                 first=chunk_start, last=chunk_end, tz=tz, covered_until=bound, ingested_until=ingested_until
             )
             dates = _days_between(chunk_start, chunk_end)
+            report.changed_rows += device_series.refresh(days=dates, tz=tz)
             report.changed_rows += customers.refresh(
                 days=dates, tz=tz, covered_until=bound, ingested_until=ingested_until
             )
@@ -497,6 +499,7 @@ def _rebuild_parallel(workers: int) -> RollupReport:
             )
             with connection.cursor() as cursor:
                 parallel.swap_in(cursor, [family.table for family in sql.FAMILIES], indexes)
+            report.changed_rows += device_series.rebuild(tz=tz)
             report.changed_rows += customers.rebuild(
                 first_day=first_day, tz=tz, covered_until=now, ingested_until=now
             )
@@ -551,6 +554,7 @@ def _rebuild_in_place() -> RollupReport:
             for family in sql.FAMILIES:
                 cursor.execute(sql.coarse_fresh_sql(family), {"tz": str(tz)})
                 report.changed_rows += int(cursor.fetchone()[0])
+        report.changed_rows += device_series.rebuild(tz=tz)
         report.changed_rows += customers.rebuild(
             first_day=first_day, tz=tz, covered_until=now, ingested_until=now
         )
@@ -565,7 +569,7 @@ def _rebuild_in_place() -> RollupReport:
         _rebuild_finish(report, now=now, first_day=first_day, last_day=last_day)
     report.stages["commit"] = time.perf_counter() - started - sum(report.stages.values())
     with connection.cursor() as cursor:
-        for table in (*tables, customers.TABLE, baskets.TABLE):
+        for table in (*tables, device_series.TABLE, customers.TABLE, baskets.TABLE):
             # VACUUM sets the visibility map, so the covering indexes answer reads without the heap.
             cursor.execute(f"{'ANALYZE' if connection.in_atomic_block else 'VACUUM (ANALYZE)'} {table}")
     report.seconds = time.perf_counter() - started

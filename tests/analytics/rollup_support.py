@@ -88,7 +88,7 @@ def clear_chain() -> None:
         for table in (
             "fleet_sale", "analytics_saleschainrollup", "analytics_salesdevicerollup", "analytics_salesproductrollup",
             "analytics_salesslotrollup", "analytics_salesslotcoderollup", "analytics_bookingrollup", "analytics_rollupwatermark", "analytics_dirtyrange", "analytics_rolluprun",
-            "analytics_customerhistoryrollup", "analytics_basketdayrollup",
+            "analytics_customerhistoryrollup", "analytics_basketdayrollup", "analytics_salesdeviceseries",
         ):
             cursor.execute(f"DELETE FROM {table}")  # not TRUNCATE: deferred FK checks are pending
 
@@ -168,12 +168,35 @@ def expected_basket_days(rows: Iterable[SaleRow], tz: ZoneInfo, catalog: Catalog
     return dict(out)
 
 
+def expected_device_series(rows: Iterable[SaleRow], tz: ZoneInfo, catalog: Catalog) -> dict[tuple, dict[int, int]]:
+    """The device month series by hand: per (first day of the local month, device id), the revenue in 1/10,000 of
+    each day of the month the device sold on."""
+    out: dict[tuple, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for row in rows:
+        day = row.sold_at.astimezone(tz).date()
+        out[(day.replace(day=1), catalog.devices[row.device].id)][day.day] += int(row.amount * 10_000)
+    return {key: dict(days) for key, days in out.items()}
+
+
+def held_device_series() -> dict[tuple, dict[int, int]]:
+    """The device month series table, unpacked: per (month, device id), {day of the month: revenue in 1/10,000}."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT month, device_id, days, revenue_e4 FROM analytics_salesdeviceseries")
+        held = {}
+        for month, device_id, bits, packed in cursor.fetchall():
+            days = [d for d in range(1, 32) if bits >> (d - 1) & 1]
+            revenue = [int.from_bytes(bytes(packed)[i:i + 8], "big", signed=True) for i in range(0, len(packed), 8)]
+            assert len(days) == len(revenue), (month, device_id)
+            held[(month, device_id)] = dict(zip(days, revenue, strict=True))
+    return held
+
+
 def rollup_snapshot() -> list[tuple]:
     """Every bucket of every rollup table with its row version (xmin), to prove a re-run rewrote nothing."""
     out: list[tuple] = []
     with connection.cursor() as cursor:
         for table in ("saleschainrollup", "salesdevicerollup", "salesproductrollup", "salesslotrollup", "salesslotcoderollup", "bookingrollup",
-                      "customerhistoryrollup", "basketdayrollup"):
+                      "customerhistoryrollup", "basketdayrollup", "salesdeviceseries"):
             cursor.execute(f"SELECT xmin::text, ctid::text, * FROM analytics_{table} ORDER BY id")
             out.extend((table, *row) for row in cursor.fetchall())
     return out

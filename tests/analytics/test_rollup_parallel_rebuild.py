@@ -32,7 +32,7 @@ from tests.analytics.rollup_support import (
 )
 
 TABLES = ("saleschainrollup", "salesdevicerollup", "salesproductrollup", "salesslotrollup", "salesslotcoderollup", "bookingrollup",
-          "customerhistoryrollup", "basketdayrollup")
+          "customerhistoryrollup", "basketdayrollup", "salesdeviceseries")
 
 
 @pytest.fixture
@@ -49,7 +49,8 @@ def _buckets() -> list[tuple[Any, ...]]:
             cursor.execute(f"SELECT * FROM analytics_{table}")
             columns = [col[0] for col in cursor.description]
             out.extend(
-                (table, *(value for name, value in zip(columns, row, strict=True) if name != "id"))
+                (table, *(bytes(value) if isinstance(value, memoryview) else value
+                          for name, value in zip(columns, row, strict=True) if name != "id"))
                 for row in cursor.fetchall()
             )
     return sorted(out, key=repr)
