@@ -47,17 +47,14 @@ def customer_analytics(*, period: Period, filters: Filters, limit: int | None = 
     rate = purchase_rate(frequency, since_first + 1)
     typical_gap, risk = churn_scores(recency, since_first - recency, frequency)
 
-    activity = customer_active_months(period=period, filters=filters)
+    active_customers, active_months = customer_active_months(period=period, filters=filters)
     months, first_time, active = cohort_counts(
-        history.customer_ids, _months_of_days(history.first_days),
-        np.array([customer for customer, _ in activity], dtype=np.int64),
-        np.array([month.year * 12 + month.month - 1 for _, month in activity], dtype=np.int64),
+        history.customer_ids, _months_of_days(history.first_days), active_customers, active_months
     )
 
     customers = len(history)
-    # By monetary desc, then customer (numpy compares strings by code point, as Python does).
-    order = np.lexsort((np.argsort(np.argsort(np.array(history.refs, dtype=str))), -history.monetary_e4)) \
-        if customers else np.zeros(0, dtype=np.int64)
+    # By monetary desc, then customer (the histories come by external reference, code point by code point).
+    order = np.lexsort((np.arange(customers), -history.monetary_e4))
     shown = order if limit is None else order[:limit]
     rows = [
         _rfm_row(history, i, recency=recency, segment=segment, scores=(r_score, f_score, m_score), rate=rate,
