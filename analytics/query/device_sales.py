@@ -17,6 +17,7 @@ from analytics.models import SalesDeviceSeries
 from analytics.periods import Period, local_midnight
 from analytics.query import current_chain, sales_by
 from analytics.query.marks import Watermark, fetch_versioned, read_at_marks
+from analytics.query.raw import unpacked
 from analytics.query.stable_parts import (
     MONEY_SCALE,
     IntArray,
@@ -138,9 +139,9 @@ def _device_day_buckets(
         WHERE r.month >= %(first_month)s AND r.month <= %(last_month)s{scope.where}
     """
     (devices, months, bits, revenue), = fetch_versioned(sql, params, mark)  # MarksMoved: a job committed after `mark`
-    device_of_row = _unpacked(devices, ">i8")
-    month_offset = _unpacked(months, ">i4")
-    days = _unpacked(bits, ">i4")
+    device_of_row = unpacked(devices, ">i8")
+    month_offset = unpacked(months, ">i4")
+    days = unpacked(bits, ">i4")
     # Row-major: a row's days in order, rows in the order their revenue was packed.
     rows, day_of_month = np.nonzero((days[:, None] >> np.arange(31)) & 1)
     offsets = month_offset[rows] + day_of_month
@@ -148,8 +149,4 @@ def _device_day_buckets(
     w_day = mark.covered_until.astimezone(chain.tz).date()
     before_w = w_day if local_midnight(w_day, chain.tz) >= mark.covered_until else w_day + timedelta(days=1)
     keep = (offsets >= 0) & (offsets < min(period.days, (before_w - period.start).days))
-    return [device_of_row[rows][keep], offsets[keep], _unpacked(revenue, ">i8")[keep]]
-
-
-def _unpacked(column: bytes | memoryview | None, dtype: str) -> IntArray:
-    return np.frombuffer(bytes(column or b""), dtype=dtype).astype(np.int64)
+    return [device_of_row[rows][keep], offsets[keep], unpacked(revenue, ">i8")[keep]]

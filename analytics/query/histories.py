@@ -16,7 +16,7 @@ from analytics.models import BasketDayRollup, CustomerHistoryRollup
 from analytics.periods import Period, local_midnight, next_third, third_start
 from analytics.query import current_chain
 from analytics.query.marks import Watermark, fetch_versioned, live_delta, read_at_marks
-from analytics.query.raw import booking_scope, fetch_tuples, sales_scope
+from analytics.query.raw import booking_scope, fetch_tuples, sales_scope, unpacked
 
 __all__ = ["HeldBaskets", "Histories", "basket_items", "customer_active_months", "customer_history", "held_basket_counts", "product_last_sale_dates"]
 
@@ -193,9 +193,9 @@ def customer_history(*, until: date, filters: Filters) -> Histories:
     refs = refs or []
     order = np.argsort(np.array(refs, dtype=str), kind="stable")  # by external reference, code point by code point
     return Histories(
-        customer_ids=_unpacked(ids, ">i8")[order], refs=[refs[i] for i in order.tolist()],
-        first_days=_unpacked(first_days, ">i4")[order], last_days=_unpacked(last_days, ">i4")[order],
-        frequency=_unpacked(frequency, ">i8")[order], monetary_e4=_unpacked(monetary_e4, ">i8")[order],
+        customer_ids=unpacked(ids, ">i8")[order], refs=[refs[i] for i in order.tolist()],
+        first_days=unpacked(first_days, ">i4")[order], last_days=unpacked(last_days, ">i4")[order],
+        frequency=unpacked(frequency, ">i8")[order], monetary_e4=unpacked(monetary_e4, ">i8")[order],
     )
 
 
@@ -315,16 +315,12 @@ def customer_active_months(*, period: Period, filters: Filters) -> tuple[IntArra
         UNION ALL{booking_part}"""), params)
     (customers, month_numbers), = rows
     # One integer per (customer, month) pair (month numbers stay below 2**20), sorted and once each.
-    keys = np.unique(_unpacked(customers, ">i8") * (1 << 20) + _unpacked(month_numbers, ">i4"))
+    keys = np.unique(unpacked(customers, ">i8") * (1 << 20) + unpacked(month_numbers, ">i4"))
     return keys >> 20, keys & ((1 << 20) - 1)
 
 
 def _month_number(month: date) -> int:
     return month.year * 12 + month.month - 1
-
-
-def _unpacked(column: bytes | memoryview | None, dtype: str) -> IntArray:
-    return np.frombuffer(bytes(column or b""), dtype=dtype).astype(np.int64)
 
 
 def _months(period: Period) -> list[date]:

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from django.db import connection
 
 from analytics.filters import RAW_BOOKINGS, RAW_SALES, Filters, Scope
@@ -132,3 +134,9 @@ def fetch_tuples(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
+
+
+def unpacked(column: bytes | memoryview | None, dtype: str) -> npt.NDArray[np.int64]:
+    """A packed column (string_agg of int8send / int4send: big-endian integers, `dtype` ">i8" or ">i4") as int64;
+    empty for NULL (no rows)."""
+    return np.frombuffer(bytes(column or b""), dtype=dtype).astype(np.int64)
