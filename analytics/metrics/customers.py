@@ -14,6 +14,7 @@ from analytics.metrics._common import (
     as_date,
     decimal_series,
     decimal_values,
+    distinct_sorted,
     float_values,
     half_rank_steps,
     require_columns,
@@ -301,17 +302,20 @@ def cohort_counts(
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty
     # One integer per (customer, month) pair, sorted by customer, then month (month numbers stay below 2**20).
-    keys = np.unique(active_ids * (1 << 20) + active_months)
-    pairs = np.stack([keys >> 20, keys & ((1 << 20) - 1)], axis=1)
-    customers, starts = np.unique(pairs[:, 0], return_index=True)
-    earliest = pairs[starts, 1]  # each customer's earliest active month
-    declared = (  # each customer's earliest declared month; none declared: their earliest activity decides
-        pd.Series(first_months, dtype=np.int64).groupby(first_ids).min()
-        .reindex(customers, fill_value=np.iinfo(np.int64).max).to_numpy(dtype=np.int64)
-    )
+    keys = distinct_sorted(active_ids * (1 << 20) + active_months)
+    pair_customer, pair_month = keys >> 20, keys & ((1 << 20) - 1)
+    starts = np.flatnonzero(np.r_[True, pair_customer[1:] != pair_customer[:-1]])
+    customers, earliest = pair_customer[starts], pair_month[starts]  # each customer's earliest active month
+    # Each customer's earliest declared month (scattered into their place); none declared: their earliest activity.
+    declared = np.full(len(customers), np.iinfo(np.int64).max, dtype=np.int64)
+    at = np.searchsorted(customers, first_ids)
+    known = at < len(customers)
+    known[known] = customers[at[known]] == first_ids[known]
+    np.minimum.at(declared, at[known], first_months[known])
     first_month = np.minimum(earliest, declared)
-    is_first = pairs[:, 1] == first_month[np.searchsorted(customers, pairs[:, 0])]
-    months, month_of_pair = np.unique(pairs[:, 1], return_inverse=True)
+    is_first = pair_month == np.repeat(first_month, np.diff(np.r_[starts, len(keys)]))
+    months = distinct_sorted(pair_month)
+    month_of_pair = np.searchsorted(months, pair_month)
     active = np.bincount(month_of_pair, minlength=len(months)).astype(np.int64)
     first_time = np.bincount(month_of_pair, weights=is_first, minlength=len(months)).astype(np.int64)
     return months, first_time, active

@@ -13,6 +13,7 @@ import pandas as pd
 from django.db import connection
 
 from analytics.filters import DEVICE_ROLLUP, Filters
+from analytics.metrics._common import distinct_sorted
 from analytics.models import SalesDeviceSeries
 from analytics.periods import Period, local_midnight
 from analytics.query import current_chain, sales_by
@@ -49,7 +50,7 @@ def device_top_products(*, period: Period, filters: Filters, top: int = 5) -> di
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id, sku, name, (rank() OVER (ORDER BY sku))::bigint FROM fleet_product WHERE id = ANY(%s)",
-            [np.unique(product).tolist()],
+            [distinct_sorted(product).tolist()],
         )
         catalog = {row[0]: row for row in cursor.fetchall()}
     product_ids = np.array(sorted(catalog), dtype=np.int64)

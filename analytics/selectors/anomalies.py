@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.filters import Filters
+from analytics.metrics._common import distinct_sorted
 from analytics.metrics.anomalies import DEFAULT_Z_THRESHOLD, daily_revenue_anomalies
 from analytics.periods import Period
 from analytics.query import local_today
@@ -38,7 +39,7 @@ def anomalies(*, period: Period, filters: Filters, limit: int | None = None) -> 
     device_column = daily["device_id"].to_numpy() if daily is not None else np.zeros(0, dtype=np.int64)
     day_column = daily["day"].to_numpy() if daily is not None else np.zeros(0, dtype=np.int64)
     scaled = daily["revenue"].to_numpy() if daily is not None else np.zeros(0, dtype=np.int64)
-    device_ids = sorted(set(scope) | set(np.unique(device_column).tolist()))
+    device_ids = sorted(set(scope) | set(distinct_sorted(device_column).tolist()))
     start = np.datetime64(period.start, "D")
     frame = pd.DataFrame(
         {

@@ -13,6 +13,7 @@ import pandas as pd
 from django.db.models import Count, Q
 
 from analytics.filters import Filters
+from analytics.metrics._common import distinct_sorted
 from analytics.metrics.products import (
     BasketCounts,
     abc_classification,
@@ -234,7 +235,7 @@ def _affinity(*, period: Period, filters: Filters, limit: int | None) -> list[di
     baskets = np.concatenate([part[0] for part in parts]) if parts else np.zeros(0, dtype=np.int64)
     products = np.concatenate([part[1] for part in parts]) if parts else np.zeros(0, dtype=np.int64)
     counted = held.counts if held is not None else np.zeros((0, 3), dtype=np.int64)
-    ids_seen = np.unique(np.concatenate([products, counted[:, 0], counted[:, 1]]))
+    ids_seen = distinct_sorted(np.concatenate([products, counted[:, 0], counted[:, 1]]))
     skus = dict(Product.objects.filter(id__in=ids_seen[ids_seen > 0].tolist()).values_list("id", "sku"))
     if not skus:
         return []
