@@ -88,10 +88,10 @@ def basket_items(*, period: Period, filters: Filters, max_rows: int = 2_000_000)
 
 @dataclass(frozen=True)
 class HeldBaskets:
-    """What the basket days (analytics.rollups.baskets) hold of a period: the summed counts of its whole days
-    before the watermark without late sales, as (product_a, product_b, baskets) rows of an n × 3 array, and the
-    rest of the period as ranges of whole days for basket_items (every basket is a customer's day, so none is
-    split)."""
+    """What the basket days (analytics.rollups.baskets) hold of a period: the counts of its whole days before the
+    watermark without late sales, as (product_a, product_b, baskets) rows of an n × 3 array (a row a day: the
+    same pair repeats over days, its counts are their sum), and the rest of the period as ranges of whole days for
+    basket_items (every basket is a customer's day, so none is split)."""
 
     counts: npt.NDArray[np.int64]
     raw: list[Period]
@@ -117,20 +117,19 @@ def held_basket_counts(*, period: Period, filters: Filters) -> HeldBaskets | Non
         # Days with customer sales ingested since the last job (through the ingested_at index): read raw, whole.
         late = """(SELECT COALESCE(array_agg(DISTINCT (s.sold_at AT TIME ZONE %(tz)s)::date), '{}') FROM fleet_sale s
                    WHERE s.ingested_at >= %(i)s AND s.customer_id IS NOT NULL AND s.sold_at >= %(lo)s AND s.sold_at < %(hi)s)"""
-        # As three arrays in one row: 40,000 rows of three numbers cost more to fetch than to sum.
+        # The days' rows as three packed columns in one row (big-endian integers), not summed by pair: the caller's
+        # counting adds repeated pairs anyway, and grouping 57,000 rows into 36,000 pairs took the database 17 ms.
         sql = f"""
-            SELECT array_agg(product_a), array_agg(product_b), array_agg(baskets) FROM (
-                SELECT product_a, product_b, SUM(baskets)::bigint AS baskets FROM {BASKET_DAYS_TABLE}
-                WHERE local_date >= %(first)s AND local_date <= %(last)s AND local_date <> ALL({late}::date[])
-                GROUP BY product_a, product_b
-            ) AS summed
+            SELECT string_agg(int8send(product_a), ''), string_agg(int8send(product_b), ''),
+                   string_agg(int8send(baskets), '')
+            FROM {BASKET_DAYS_TABLE}
+            WHERE local_date >= %(first)s AND local_date <= %(last)s AND local_date <> ALL({late}::date[])
         """
         late_days, rows = fetch_versioned(sql, params, mark, extra=late)
         raw = [Period(day, day) for day in sorted(late_days)]
         if held_end < period.end:
             raw.append(Period(held_end + timedelta(days=1), period.end))
-        first_as, second_bs, baskets = rows[0]
-        counts = np.array([first_as or [], second_bs or [], baskets or []], dtype=np.int64).reshape(3, -1).T
+        counts = np.stack([unpacked(column, ">i8") for column in rows[0]], axis=1)
         return HeldBaskets(np.ascontiguousarray(counts), raw)
 
     return read_at_marks(read)
