@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -34,6 +34,31 @@ UNCATEGORIZED = "Uncategorized"
 DEFAULT_AFFINITY_PAIRS = 20
 DEFAULT_TOP_MOVERS = 10
 PRODUCT_SECTIONS = ("slow_movers", "top_movers", "affinity", "slots")
+
+
+class _Catalog:
+    """The SKU and name of each product an answer shows, read once: the product list's rows, and one read for the
+    ids a section asks for that the list lacks (stocked or sold only in the previous period, say), instead of two
+    reads of up to every product per section."""
+
+    def __init__(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        self._known: dict[int, tuple[str, str] | None] = {row["id"]: (row["sku"], row["name"]) for row in rows}
+
+    def skus(self, ids: Iterable[int]) -> dict[int, str]:
+        """{id: SKU} of the `ids` that are products (a basket day may name one deleted since)."""
+        return {i: entry[0] for i, entry in self._entries(ids).items()}
+
+    def names(self, ids: Iterable[int]) -> dict[int, str]:
+        return {i: entry[1] for i, entry in self._entries(ids).items()}
+
+    def _entries(self, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+        wanted = set(ids)
+        missing = [i for i in wanted if i not in self._known]
+        if missing:
+            self._known.update(dict.fromkeys(missing))
+            for product_id, sku, name in Product.objects.filter(id__in=missing).values_list("id", "sku", "name"):
+                self._known[product_id] = (sku, name)
+        return {i: entry for i in wanted if (entry := self._known[i]) is not None}
 
 
 def _stocking(*, filters: Filters, windows: dict[str, tuple[Period, bool]]) -> dict[str, dict[int, int]]:
@@ -76,6 +101,7 @@ def _product_sales(*, period: Period, filters: Filters, limit: int | None, secti
         for p in Product.objects.filter(id__in=product_ids).values("id", "sku", "name", "cost", "category__name")
     }
 
+    names = _Catalog(catalog.values())
     rows: list[dict[str, Any]] = []
     for product_id, product in catalog.items():
         total = totals.get(product_id, {})
@@ -148,26 +174,30 @@ def _product_sales(*, period: Period, filters: Filters, limit: int | None, secti
         "categories": category_rows,
         "abc_summary": abc_summary,
         "slow_movers": (
-            _slow_movers(period=period, filters=filters, stocked_at_end=carried["at_end"])
+            _slow_movers(period=period, filters=filters, stocked_at_end=carried["at_end"], catalog=names)
             if has_sales and "slow_movers" in sections else []
         ),
         "top_movers": (
-            _top_movers(period=period, filters=filters, limit=limit, stocking=stocking, previous=carried["previous"])
+            _top_movers(period=period, filters=filters, limit=limit, stocking=stocking, previous=carried["previous"],
+                        catalog=names)
             if has_sales and "top_movers" in sections else []
         ),
-        "affinity": _affinity(period=period, filters=filters, limit=limit) if has_sales and "affinity" in sections else [],
+        "affinity": (
+            _affinity(period=period, filters=filters, limit=limit, catalog=names) if has_sales and "affinity" in sections else []
+        ),
         "slots": _slots(period=period, filters=filters, limit=limit) if has_sales and "slots" in sections else [],
     }
 
 
-def _slow_movers(*, period: Period, filters: Filters, stocked_at_end: dict[int, int]) -> list[dict[str, Any]]:
+def _slow_movers(
+    *, period: Period, filters: Filters, stocked_at_end: dict[int, int], catalog: _Catalog
+) -> list[dict[str, Any]]:
     """Products stocked at the end of the range (`stocked_at_end`) with no sale in the last 30/60/90 days before it
     (or ever)."""
     stocked_ids = list(stocked_at_end)
     if not stocked_ids:
         return []
-    skus = dict(Product.objects.filter(id__in=stocked_ids).values_list("id", "sku"))
-    names = dict(Product.objects.filter(id__in=stocked_ids).values_list("id", "name"))
+    skus, names = catalog.skus(stocked_ids), catalog.names(stocked_ids)
     last = product_last_sale_dates(product_ids=stocked_ids, before=period.end, filters=filters)
     stocked = pd.DataFrame({"sku": [skus[i] for i in stocked_ids]})
     last_sales = pd.DataFrame({"sku": [skus[i] for i in last], "last_sold_on": list(last.values())})
@@ -187,7 +217,8 @@ def _slow_movers(*, period: Period, filters: Filters, stocked_at_end: dict[int, 
 
 
 def _top_movers(
-    *, period: Period, filters: Filters, limit: int | None, stocking: dict[int, int], previous: dict[int, int]
+    *, period: Period, filters: Filters, limit: int | None, stocking: dict[int, int], previous: dict[int, int],
+    catalog: _Catalog,
 ) -> list[dict[str, Any]]:
     """Largest increase in units per stocking machine per day against the previous period of equal length
     (`stocking`, `previous`: the machines stocking each product in either, read with the product list's)."""
@@ -197,8 +228,7 @@ def _top_movers(
         ids = set(units) | set(stocked)
         windows.append((ids, units, stocked))
     all_ids = windows[0][0] | windows[1][0]
-    skus = dict(Product.objects.filter(id__in=all_ids).values_list("id", "sku"))
-    names = dict(Product.objects.filter(id__in=all_ids).values_list("id", "name"))
+    skus, names = catalog.skus(all_ids), catalog.names(all_ids)
     frames = [
         pd.DataFrame(
             {
@@ -227,7 +257,7 @@ def _top_movers(
     ]
 
 
-def _affinity(*, period: Period, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
+def _affinity(*, period: Period, filters: Filters, limit: int | None, catalog: _Catalog) -> list[dict[str, Any]]:
     """Pairs bought together by one customer on one local day, strongest lift first: the counts of the whole days
     the basket days hold plus those of the baskets read raw (the rest of the period), summed."""
     held = held_basket_counts(period=period, filters=filters)
@@ -236,7 +266,7 @@ def _affinity(*, period: Period, filters: Filters, limit: int | None) -> list[di
     products = np.concatenate([part[1] for part in parts]) if parts else np.zeros(0, dtype=np.int64)
     counted = held.counts if held is not None else np.zeros((0, 3), dtype=np.int64)
     ids_seen = distinct_sorted(np.concatenate([products, counted[:, 0], counted[:, 1]]))
-    skus = dict(Product.objects.filter(id__in=ids_seen[ids_seen > 0].tolist()).values_list("id", "sku"))
+    skus = catalog.skus(ids_seen[ids_seen > 0].tolist())
     if not skus:
         return []
     ids = np.array(sorted(skus), dtype=np.int64)
