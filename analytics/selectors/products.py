@@ -257,7 +257,9 @@ def _top_movers(
     ]
 
 
-def _affinity(*, period: Period, filters: Filters, limit: int | None, catalog: _Catalog) -> list[dict[str, Any]]:
+def _affinity(
+    *, period: Period, filters: Filters, limit: int | None, catalog: _Catalog | None = None
+) -> list[dict[str, Any]]:
     """Pairs bought together by one customer on one local day, strongest lift first: the counts of the whole days
     the basket days hold plus those of the baskets read raw (the rest of the period), summed."""
     held = held_basket_counts(period=period, filters=filters)
@@ -266,7 +268,7 @@ def _affinity(*, period: Period, filters: Filters, limit: int | None, catalog: _
     products = np.concatenate([part[1] for part in parts]) if parts else np.zeros(0, dtype=np.int64)
     counted = held.counts if held is not None else np.zeros((0, 3), dtype=np.int64)
     ids_seen = distinct_sorted(np.concatenate([products, counted[:, 0], counted[:, 1]]))
-    skus = catalog.skus(ids_seen[ids_seen > 0].tolist())
+    skus = (catalog or _Catalog(())).skus(ids_seen[ids_seen > 0].tolist())
     if not skus:
         return []
     ids = np.array(sorted(skus), dtype=np.int64)
