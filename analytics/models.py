@@ -221,6 +221,20 @@ class CustomerHistoryRollup(models.Model):
         return f"customer {self.customer_id} through the third from {self.starts_on:%Y-%m-%d}"
 
 
+class BasketDaySeries(models.Model):
+    """Each local day's basket counts in one row (analytics.rollups.baskets), derived from its BasketDayRollup
+    rows in the same statement run that writes them: their product_a, product_b and baskets as packed columns
+    (big-endian 64-bit integers, in the same row order). A 30-day range's affinity reads 30 rows, not 57,000."""
+
+    local_date = models.DateField(unique=True)
+    product_a = models.BinaryField()
+    product_b = models.BinaryField()
+    baskets = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"{self.local_date:%Y-%m-%d}: {len(self.baskets) // 8} counts"
+
+
 class BasketDayRollup(models.Model):
     """Product affinity's counts per whole local day (analytics.rollups.baskets): a basket is one customer's
     purchases on one local day, so the counts of a range are the sums of its days'. product_a = product_b = 0:

@@ -9,6 +9,9 @@ The rules are the buckets' own (analytics.models.RollupWatermark), at day grain:
 at or before the watermark W, over sales ingested before I; the day W falls in holds nothing (its baskets are read
 raw, whole, so no basket is split between the table and the raw rows), and neither does a day with sales
 ingested since I until the next job recomputes it (the reader takes such a day raw, whole).
+
+Each day's rows are also packed into one row of analytics.models.BasketDaySeries, in the same run that writes
+them: packing 57,000 rows for a 30-day read was most of its statement (string_agg, 10 of 16 ms at 10M).
 """
 
 from __future__ import annotations
@@ -21,11 +24,12 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 
 from analytics.metrics.products import MAX_BASKET_PRODUCTS
-from analytics.models import BasketDayRollup
+from analytics.models import BasketDayRollup, BasketDaySeries
 from analytics.periods import local_midnight
 from analytics.rollups.fills import existing_marks
 
 TABLE = BasketDayRollup._meta.db_table
+SERIES = BasketDaySeries._meta.db_table
 RUN_DAYS = 31  # days per statement
 
 _REFRESH = f"""
@@ -70,6 +74,33 @@ _REFRESH = f"""
 """
 
 
+# The days of %(days)s packed again from their rows: upserted, and the packed rows of days with no row left
+# dropped; unchanged rows are not rewritten, so a re-run changes nothing.
+_PACK = f"""
+    WITH src AS (
+        SELECT local_date, string_agg(int8send(product_a), '' ORDER BY product_a, product_b) AS product_a,
+               string_agg(int8send(product_b), '' ORDER BY product_a, product_b) AS product_b,
+               string_agg(int8send(baskets), '' ORDER BY product_a, product_b) AS baskets
+        FROM {TABLE} WHERE local_date = ANY(%(days)s::date[])
+        GROUP BY local_date
+    ),
+    up AS (
+        INSERT INTO {SERIES} AS t (local_date, product_a, product_b, baskets)
+        SELECT local_date, product_a, product_b, baskets FROM src
+        ON CONFLICT (local_date) DO UPDATE
+            SET product_a = EXCLUDED.product_a, product_b = EXCLUDED.product_b, baskets = EXCLUDED.baskets
+            WHERE (t.product_a, t.product_b, t.baskets) IS DISTINCT FROM (EXCLUDED.product_a, EXCLUDED.product_b, EXCLUDED.baskets)
+        RETURNING 1
+    ),
+    gone AS (
+        DELETE FROM {SERIES} AS t
+        WHERE t.local_date = ANY(%(days)s::date[]) AND NOT EXISTS (SELECT 1 FROM src WHERE src.local_date = t.local_date)
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM up) + (SELECT count(*) FROM gone)
+"""
+
+
 def refresh(*, days: Iterable[date], tz: ZoneInfo, covered_until: datetime, ingested_until: datetime) -> int:
     """Recompute `days`: a day that ends at or before `covered_until` holds its baskets of the sales ingested
     before `ingested_until`, any other holds nothing. Returns the rows written or removed."""
@@ -92,15 +123,27 @@ def refresh(*, days: Iterable[date], tz: ZoneInfo, covered_until: datetime, inge
             params: dict[str, Any] = {"days": run, "starts": starts, "lo": starts[0], "hi": starts[-1], "i": ingested_until}
             cursor.execute(_REFRESH, params)
             changed += int(cursor.fetchone()[0])
+        if days:
+            cursor.execute(_PACK, {"days": days})
+            changed += int(cursor.fetchone()[0])
     return changed
 
 
 def rebuild(*, first_day: date, last_day: date, tz: ZoneInfo, covered_until: datetime, ingested_until: datetime) -> int:
     """Every day from first_day to last_day, from nothing."""
     with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {TABLE}")
+        cursor.execute(f"TRUNCATE {TABLE}, {SERIES}")
     days = [first_day + timedelta(days=i) for i in range((last_day - first_day).days + 1)]
     return refresh(days=days, tz=tz, covered_until=covered_until, ingested_until=ingested_until)
+
+
+def pack_all() -> None:
+    """Pack every day the basket days hold (the migration that adds the packed table)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(array_agg(DISTINCT local_date), '{{}}') FROM {TABLE}")
+        days = cursor.fetchone()[0]
+        if days:
+            cursor.execute(_PACK, {"days": days})
 
 
 def fill_from_marks() -> None:

@@ -280,7 +280,7 @@ def finish_tasks(tz: ZoneInfo, indexes: Sequence[Index], *, workers: int) -> lis
 def vacuum(schema: str, *, workers: int) -> None:
     """VACUUM the (swapped-in) rollup tables side by side; after the commit (see the module's docstring)."""
     biggest = (sql.SALES_SLOT.table, sql.SALES_DEVICE.table)
-    held = (device_series.TABLE, customers.TABLE, baskets.TABLE)
+    held = (device_series.TABLE, customers.TABLE, baskets.TABLE, baskets.SERIES)
     tables = sorted((*(family.table for family in sql.FAMILIES), *held), key=lambda table: table not in biggest)
     run_tasks(schema, [task(f"vacuum {table}", f'VACUUM "{table}"') for table in tables], workers=workers)
 

@@ -88,7 +88,8 @@ def clear_chain() -> None:
         for table in (
             "fleet_sale", "analytics_saleschainrollup", "analytics_salesdevicerollup", "analytics_salesproductrollup",
             "analytics_salesslotrollup", "analytics_salesslotcoderollup", "analytics_bookingrollup", "analytics_rollupwatermark", "analytics_dirtyrange", "analytics_rolluprun",
-            "analytics_customerhistoryrollup", "analytics_basketdayrollup", "analytics_salesdeviceseries",
+            "analytics_customerhistoryrollup", "analytics_basketdayrollup", "analytics_basketdayseries",
+            "analytics_salesdeviceseries",
         ):
             cursor.execute(f"DELETE FROM {table}")  # not TRUNCATE: deferred FK checks are pending
 
@@ -191,12 +192,26 @@ def held_device_series() -> dict[tuple, dict[int, int]]:
     return held
 
 
+def held_basket_series() -> dict[tuple, int]:
+    """The packed basket days, unpacked: {(day, product_a, product_b): baskets}; each day's rows come by product_a,
+    then product_b, and a day holds a pair once."""
+    held: dict[tuple, int] = {}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT local_date, product_a, product_b, baskets FROM analytics_basketdayseries")
+        for day, *packed in cursor.fetchall():
+            a, b, n = ([int.from_bytes(bytes(column)[i:i + 8], "big", signed=True) for i in range(0, len(column), 8)]
+                       for column in packed)
+            assert len(a) == len(b) == len(n) and list(zip(a, b, strict=True)) == sorted(set(zip(a, b, strict=True))), day
+            held.update({(day, pa, pb): count for pa, pb, count in zip(a, b, n, strict=True)})
+    return held
+
+
 def rollup_snapshot() -> list[tuple]:
     """Every bucket of every rollup table with its row version (xmin), to prove a re-run rewrote nothing."""
     out: list[tuple] = []
     with connection.cursor() as cursor:
         for table in ("saleschainrollup", "salesdevicerollup", "salesproductrollup", "salesslotrollup", "salesslotcoderollup", "bookingrollup",
-                      "customerhistoryrollup", "basketdayrollup", "salesdeviceseries"):
+                      "customerhistoryrollup", "basketdayrollup", "basketdayseries", "salesdeviceseries"):
             cursor.execute(f"SELECT xmin::text, ctid::text, * FROM analytics_{table} ORDER BY id")
             out.extend((table, *row) for row in cursor.fetchall())
     return out

@@ -32,7 +32,7 @@ from tests.analytics.rollup_support import (
 )
 
 TABLES = ("saleschainrollup", "salesdevicerollup", "salesproductrollup", "salesslotrollup", "salesslotcoderollup", "bookingrollup",
-          "customerhistoryrollup", "basketdayrollup", "salesdeviceseries")
+          "customerhistoryrollup", "basketdayrollup", "basketdayseries", "salesdeviceseries")
 
 
 @pytest.fixture

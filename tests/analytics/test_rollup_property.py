@@ -30,6 +30,7 @@ from tests.analytics.rollup_support import (
     expected_device_series,
     expected_histories,
     expected_third_rows,
+    held_basket_series,
     held_device_series,
     make_catalog,
     rollup_snapshot,
@@ -187,6 +188,7 @@ def test_rollups_plus_delta_equal_raw_sums(which: str, data: st.DataObject, requ
             cursor.execute("SELECT local_date, product_a, product_b, baskets FROM analytics_basketdayrollup")
             held = {(day, a, b): n for day, a, b, n in cursor.fetchall()}
         assert held == expected_basket_days(everything, tz, catalog, now.astimezone(tz).date())
+        assert held_basket_series() == held  # each day packed into one row, the same counts
         assert held_device_series() == expected_device_series(everything, tz, catalog)
         # The customer histories of every whole third, the late rows' thirds and each later one (recomputed for
         # the customers whose row changed), against a plain sum up to each third's end.
