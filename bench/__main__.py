@@ -14,6 +14,9 @@ def main() -> None:
     import django
 
     django.setup()
+    from cvd.wsgi import settle_heap
+
+    settle_heap()  # the in-process figures are a web worker's: its start-up heap frozen (cvd.wsgi)
     wanted = set(sys.argv[1:])
     import bench
 
