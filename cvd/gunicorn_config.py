@@ -5,6 +5,8 @@ Redis. Threads of one process share its interpreter lock, so the default is two 
 process may use, each with two threads to cover those waits: on 2 cores, 4 × 2 answered 103–110 warm dashboard
 and asset-sales reads a second where 2 × 4 answered 77–103 (`python -m bench load`). Each thread keeps one persistent database connection (CONN_MAX_AGE), so the server holds at most
 workers × threads connections; PostgreSQL's max_connections must leave room for them and for the Celery worker.
+Each worker freezes its start-up heap when it loads the application (cvd.wsgi.settle_heap), so the collector's
+full passes do not stop a request for 100-150 ms.
 
     GUNICORN_WORKERS     worker processes              (default: twice the CPUs available, at least 2)
     GUNICORN_THREADS     threads per worker (gthread)  (default 2)
