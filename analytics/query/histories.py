@@ -130,7 +130,7 @@ def held_basket_counts(*, period: Period, filters: Filters) -> HeldBaskets | Non
         if held_end < period.end:
             raw.append(Period(held_end + timedelta(days=1), period.end))
         counts = np.stack([unpacked(column, ">i8") for column in rows[0]], axis=1)
-        return HeldBaskets(np.ascontiguousarray(counts), raw)
+        return HeldBaskets(counts, raw)
 
     return read_at_marks(read)
 

@@ -123,9 +123,7 @@ def refresh(*, days: Iterable[date], tz: ZoneInfo, covered_until: datetime, inge
             params: dict[str, Any] = {"days": run, "starts": starts, "lo": starts[0], "hi": starts[-1], "i": ingested_until}
             cursor.execute(_REFRESH, params)
             changed += int(cursor.fetchone()[0])
-        if days:
-            cursor.execute(_PACK, {"days": days})
-            changed += int(cursor.fetchone()[0])
+        changed += _pack(cursor, days)
     return changed
 
 
@@ -141,9 +139,15 @@ def pack_all() -> None:
     """Pack every day the basket days hold (the migration that adds the packed table)."""
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COALESCE(array_agg(DISTINCT local_date), '{{}}') FROM {TABLE}")
-        days = cursor.fetchone()[0]
-        if days:
-            cursor.execute(_PACK, {"days": days})
+        _pack(cursor, cursor.fetchone()[0])
+
+
+def _pack(cursor: Any, days: list[date]) -> int:
+    """Pack `days` again from their rows (_PACK); the packed rows written or removed."""
+    if not days:
+        return 0
+    cursor.execute(_PACK, {"days": days})
+    return int(cursor.fetchone()[0])
 
 
 def fill_from_marks() -> None:

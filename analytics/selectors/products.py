@@ -101,7 +101,7 @@ def _product_sales(*, period: Period, filters: Filters, limit: int | None, secti
         for p in Product.objects.filter(id__in=product_ids).values("id", "sku", "name", "cost", "category__name")
     }
 
-    names = _Catalog(catalog.values())
+    known = _Catalog(catalog.values())
     rows: list[dict[str, Any]] = []
     for product_id, product in catalog.items():
         total = totals.get(product_id, {})
@@ -174,16 +174,16 @@ def _product_sales(*, period: Period, filters: Filters, limit: int | None, secti
         "categories": category_rows,
         "abc_summary": abc_summary,
         "slow_movers": (
-            _slow_movers(period=period, filters=filters, stocked_at_end=carried["at_end"], catalog=names)
+            _slow_movers(period=period, filters=filters, stocked_at_end=carried["at_end"], catalog=known)
             if has_sales and "slow_movers" in sections else []
         ),
         "top_movers": (
             _top_movers(period=period, filters=filters, limit=limit, stocking=stocking, previous=carried["previous"],
-                        catalog=names)
+                        catalog=known)
             if has_sales and "top_movers" in sections else []
         ),
         "affinity": (
-            _affinity(period=period, filters=filters, limit=limit, catalog=names) if has_sales and "affinity" in sections else []
+            _affinity(period=period, filters=filters, limit=limit, catalog=known) if has_sales and "affinity" in sections else []
         ),
         "slots": _slots(period=period, filters=filters, limit=limit) if has_sales and "slots" in sections else [],
     }
